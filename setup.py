@@ -1,0 +1,39 @@
+"""video2policy: internet videos -> simulated manipulation tasks -> robot policies."""
+from pathlib import Path
+
+from setuptools import find_packages, setup
+
+setup(
+    name="video2policy",
+    version="0.1.0",
+    description="Video2Policy: turn RGB videos of manipulation into simulated tasks and policies",
+    long_description=Path(__file__).with_name("README.md").read_text() if Path("README.md").exists() else "",
+    long_description_content_type="text/markdown",
+    python_requires=">=3.11",
+    packages=find_packages(include=["v2p_envs*", "generator*", "baselines*", "benchmarks*", "leaderboard*"]),
+    include_package_data=True,
+    package_data={
+        "v2p_envs": ["generated/*/*.json", "generated/*/*.py", "generated/*/*.yaml",
+                     "generated/*/meshes/*", "assets/*"],
+    },
+    install_requires=[
+        "torch>=2.3",  # install the CPU build first: pip install torch==2.13.0
+        "numpy>=1.26",
+        "gymnasium>=1.1",
+        "mujoco>=3.3",
+        "pybullet>=3.2.6",  # ships the Franka Panda URDF and meshes (Apache-2.0); no run-time download
+        "trimesh>=4.0",
+        "coacd>=1.0",
+        "scipy>=1.11",
+        "shapely>=2.0",
+        "imageio[ffmpeg]>=2.34",
+        "pyyaml>=6.0",
+        "tqdm>=4.66",
+        "rich>=13.0",
+    ],
+    extras_require={
+        "test": ["pytest>=8", "pytest-benchmark>=4"],
+        "gpu": ["mujoco-warp", "warp-lang"],
+    },
+    entry_points={"console_scripts": ["v2p=generator.cli:main"]},
+)
