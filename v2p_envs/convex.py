@@ -1,0 +1,85 @@
+"""Convex collision parts for object meshes, computed once and cached next to the mesh.
+
+MuJoCo collides every mesh geom as its convex hull, so a concave object (bowl, box, cup) needs
+a convex decomposition or it behaves like a solid lump. Parts are made on the unscaled mesh:
+scaling a convex part by a per-axis factor keeps it convex, so one cache serves every size.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from pathlib import Path
+
+import numpy as np
+import trimesh
+
+__all__ = ["collision_parts", "CONVEX_TOLERANCE"]
+
+log = logging.getLogger(__name__)
+#: A mesh whose volume is within this fraction of its hull's volume is treated as convex.
+CONVEX_TOLERANCE = 0.03
+_CACHE_SUFFIX = ".collision"
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+
+
+def load_mesh(path: Path) -> trimesh.Trimesh:
+    """Load one mesh file as a single Trimesh, with a message naming the file on failure."""
+    try:
+        mesh = trimesh.load(path, force="mesh", process=True)
+    except Exception as exc:  # trimesh raises many types for bad files
+        raise ValueError(f"{path}: cannot read mesh ({exc})") from None
+    if not isinstance(mesh, trimesh.Trimesh) or len(mesh.faces) == 0:
+        raise ValueError(f"{path}: mesh has no faces")
+    return mesh
+
+
+def is_nearly_convex(mesh: trimesh.Trimesh) -> bool:
+    hull_volume = mesh.convex_hull.volume
+    if hull_volume <= 0:
+        return True
+    volume = abs(mesh.volume) if mesh.is_watertight else 0.0
+    return volume >= (1.0 - CONVEX_TOLERANCE) * hull_volume
+
+
+def collision_parts(mesh_path: Path, threshold: float = 0.05, max_parts: int = 16) -> list[Path]:
+    """Paths of the convex parts of ``mesh_path``; decomposes with CoACD on a cache miss.
+
+    The cache is the folder ``<mesh>.collision/`` beside the mesh, keyed by the mesh file's hash
+    and the decomposition settings, so an edited mesh is decomposed again.
+    """
+    mesh_path = Path(mesh_path)
+    cache = mesh_path.with_name(mesh_path.name + _CACHE_SUFFIX)
+    key = {"source_sha256": _digest(mesh_path), "threshold": threshold, "max_parts": max_parts}
+    manifest = cache / "manifest.json"
+    if manifest.is_file():
+        saved = json.loads(manifest.read_text())
+        parts = [cache / name for name in saved.get("parts", [])]
+        if saved.get("key") == key and parts and all(p.is_file() for p in parts):
+            return parts
+    mesh = load_mesh(mesh_path)
+    if is_nearly_convex(mesh):
+        hulls = [mesh.convex_hull]
+    else:
+        hulls = _decompose(mesh, threshold, max_parts)
+        log.info("%s: %d convex parts", mesh_path.name, len(hulls))
+    cache.mkdir(parents=True, exist_ok=True)
+    names = []
+    for i, hull in enumerate(hulls):
+        name = f"part_{i:02d}.obj"
+        hull.export(cache / name)
+        names.append(name)
+    manifest.write_text(json.dumps({"key": key, "parts": names}, indent=1))
+    return [cache / n for n in names]
+
+
+def _decompose(mesh: trimesh.Trimesh, threshold: float, max_parts: int) -> list[trimesh.Trimesh]:
+    import coacd
+
+    coacd.set_log_level("error")
+    parts = coacd.run_coacd(coacd.Mesh(np.asarray(mesh.vertices), np.asarray(mesh.faces)),
+                            threshold=threshold, max_convex_hull=max_parts, seed=0)
+    return [trimesh.Trimesh(v, f).convex_hull for v, f in parts]

@@ -1,0 +1,28 @@
+"""Hand-written ground-truth success functions, for evaluation only.
+
+The code generator never sees these (as in the paper, training does not access the metric).
+Each function maps the batched ``states`` dict to a bool tensor (N,). They are keyed by the
+task's ``task_class_name``.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+import torch
+
+from . import curriculum, hard_motions, multi_object, single_object
+
+__all__ = ["GROUND_TRUTH", "get_ground_truth", "SuccessFn"]
+
+SuccessFn = Callable[[dict[str, torch.Tensor]], torch.Tensor]
+
+GROUND_TRUTH: dict[str, SuccessFn] = {
+    **curriculum.SUCCESS,
+    **single_object.SUCCESS,
+    **multi_object.SUCCESS,
+    **hard_motions.SUCCESS,
+}
+
+
+def get_ground_truth(task_class_name: str) -> SuccessFn | None:
+    return GROUND_TRUTH.get(task_class_name)

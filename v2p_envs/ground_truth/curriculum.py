@@ -1,0 +1,4 @@
+"""Ground-truth success functions (filled per task)."""
+from __future__ import annotations
+
+SUCCESS: dict = {}

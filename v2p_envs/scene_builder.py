@@ -1,0 +1,177 @@
+"""SceneSpec -> one MuJoCo model: floor, table, Franka Panda, and the task's objects.
+
+World frame: z up, the table top at ``table_height``, the robot base on the table at
+``robot_base_xy`` facing +x. "Left" is +y as the robot sees it. Objects are free bodies whose
+frame sits at the centre of their bounding box; meshes are scaled per axis to the spec's size.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import mujoco
+import numpy as np
+
+from .convex import collision_parts, load_mesh
+from .robot import ROBOT_BIT, WORLD_BIT, PandaConfig, RobotIndex, add_panda
+from .scene_spec import SceneSpec, SceneSpecError
+
+__all__ = ["SceneConfig", "BuiltScene", "build_scene", "RENDER_CAMERA"]
+
+log = logging.getLogger(__name__)
+RENDER_CAMERA = "front"
+
+
+@dataclass(frozen=True)
+class SceneConfig:
+    """Physics and layout constants shared by every task.
+
+    One env step is ``substeps`` physics steps of ``timestep`` seconds: 10 x 2 ms = 20 ms, a
+    50 Hz control rate, so an episode of 300 steps lasts 6 s.
+    """
+
+    timestep: float = 0.002
+    substeps: int = 10
+    table_height: float = 0.4
+    table_half_extent: tuple[float, float] = (0.6, 0.6)
+    robot_base_xy: tuple[float, float] = (-0.55, 0.0)
+    object_condim: int = 4
+    robot: PandaConfig = field(default_factory=PandaConfig)
+
+
+@dataclass
+class BuiltScene:
+    """The compiled model plus the addresses the backends and tasks need."""
+
+    model: mujoco.MjModel
+    scene: SceneSpec
+    config: SceneConfig
+    robot: RobotIndex
+    object_names: tuple[str, ...]
+    object_qpos_adr: dict[str, int]
+    object_qvel_adr: dict[str, int]
+    object_mocap_id: dict[str, int]
+    object_sizes: dict[str, np.ndarray]
+    object_masses: dict[str, float]
+
+    @property
+    def control_dt(self) -> float:
+        return self.config.timestep * self.config.substeps
+
+
+def build_scene(scene: SceneSpec, config: SceneConfig | None = None) -> BuiltScene:
+    """Compile ``scene`` into an MjModel; mesh errors name the scene file and object field."""
+    config = config or SceneConfig()
+    spec = mujoco.MjSpec()
+    spec.modelname = scene.task_class_name
+    spec.compiler.degree = False
+    spec.option.timestep = config.timestep
+    spec.option.integrator = mujoco.mjtIntegrator.mjINT_IMPLICITFAST
+    spec.option.cone = mujoco.mjtCone.mjCONE_ELLIPTIC
+    spec.option.impratio = 5.0  # stiffer friction: grasped objects do not slip out
+    spec.visual.global_.offwidth = 640
+    spec.visual.global_.offheight = 480
+    spec.visual.quality.shadowsize = 2048
+    _add_stage(spec, config)
+    robot = add_panda(spec, (*config.robot_base_xy, config.table_height), config.robot)
+    sizes, masses = {}, {}
+    for i, obj in enumerate(scene.objects):
+        sizes[obj.name] = np.asarray(obj.size)
+        _add_object(spec, scene, i, config)
+    model = spec.compile()
+    qpos_adr, qvel_adr, mocap = {}, {}, {}
+    for obj in scene.objects:
+        body = model.body(obj.name)
+        masses[obj.name] = float(model.body_subtreemass[body.id])
+        if obj.fixed:
+            mocap[obj.name] = int(model.body_mocapid[body.id])
+        else:
+            joint = model.joint(f"{obj.name}_free")
+            qpos_adr[obj.name] = int(joint.qposadr[0])
+            qvel_adr[obj.name] = int(joint.dofadr[0])
+    return BuiltScene(model, scene, config, robot, tuple(o.name for o in scene.objects),
+                      qpos_adr, qvel_adr, mocap, sizes, masses)
+
+
+def _add_stage(spec: mujoco.MjSpec, config: SceneConfig) -> None:
+    """Floor, table, lights and the fixed render camera."""
+    spec.add_texture(name="grid", type=mujoco.mjtTexture.mjTEXTURE_2D, builtin=mujoco.mjtBuiltin.mjBUILTIN_CHECKER,
+                     rgb1=[0.32, 0.34, 0.38], rgb2=[0.28, 0.3, 0.34], width=256, height=256)
+    spec.add_material(name="floor", textures=["", "grid"], texrepeat=[6, 6], reflectance=0.0)
+    spec.add_material(name="table", rgba=[0.62, 0.47, 0.33, 1.0])
+    world = spec.worldbody
+    world.add_light(name="key", pos=[0.4, -0.6, 2.2], dir=[-0.2, 0.3, -1.0], diffuse=[0.7, 0.7, 0.7],
+                    castshadow=True)
+    world.add_light(name="fill", pos=[-0.8, 0.8, 2.0], dir=[0.3, -0.3, -1.0], diffuse=[0.35, 0.35, 0.35],
+                    castshadow=False)
+    floor = world.add_geom(name="floor", type=mujoco.mjtGeom.mjGEOM_PLANE, size=[3, 3, 0.1], material="floor")
+    hx, hy = config.table_half_extent
+    h = config.table_height
+    table = world.add_geom(name="table", type=mujoco.mjtGeom.mjGEOM_BOX, size=[hx, hy, h / 2],
+                           pos=[0, 0, h / 2], material="table", friction=[0.8, 0.005, 0.0001])
+    for geom in (floor, table):
+        geom.contype, geom.conaffinity = WORLD_BIT, WORLD_BIT | ROBOT_BIT
+    world.add_camera(name=RENDER_CAMERA, pos=[0.95, 0.75, h + 0.75], fovy=45.0,
+                     mode=mujoco.mjtCamLight.mjCAMLIGHT_TARGETBODY, targetbody="world")
+    spec.camera(RENDER_CAMERA).mode = mujoco.mjtCamLight.mjCAMLIGHT_FIXED
+    _look_at(spec.camera(RENDER_CAMERA), np.array([0.95, 0.75, h + 0.75]), np.array([-0.05, 0.0, h + 0.05]))
+
+
+def _look_at(camera: mujoco.MjsCamera, eye: np.ndarray, target: np.ndarray) -> None:
+    forward = target - eye
+    forward /= np.linalg.norm(forward)
+    right = np.cross(forward, [0.0, 0.0, 1.0])
+    right /= np.linalg.norm(right)
+    up = np.cross(right, forward)
+    # MuJoCo cameras look along -z with +y up.
+    rot = np.stack([right, up, -forward], axis=1)
+    quat = np.zeros(4)
+    mujoco.mju_mat2Quat(quat, rot.flatten())
+    camera.quat = quat.tolist()
+
+
+def _add_object(spec: mujoco.MjSpec, scene: SceneSpec, index: int, config: SceneConfig) -> None:
+    obj = scene.objects[index]
+    where = f"objects[{index}].mesh_path"
+    source = (scene.source_dir / "scene.json") if scene.source_dir else "<scene>"
+    mesh_file = scene.resolve(obj.mesh_path)
+    if not mesh_file.is_file():
+        raise SceneSpecError(source, where, f"file not found: {mesh_file}")
+    try:
+        mesh = load_mesh(mesh_file)
+        parts = collision_parts(mesh_file)
+    except ValueError as exc:
+        raise SceneSpecError(source, where, str(exc)) from None
+    lo, hi = mesh.bounds
+    extent = np.maximum(hi - lo, 1e-6)
+    scale = np.asarray(obj.size) / extent
+    offset = -(lo + hi) / 2 * scale  # body frame at the centre of the bounding box
+    body = spec.worldbody.add_body(name=obj.name, pos=[0, 0, config.table_height + obj.size[2] / 2 + 0.3 * index])
+    if obj.fixed:
+        body.mocap = True
+    else:
+        body.add_freejoint(name=f"{obj.name}_free")
+    rgba = _object_color(obj.name)
+    spec.add_mesh(name=f"{obj.name}_visual", file=str(mesh_file), scale=scale.tolist())
+    visual = body.add_geom(name=f"{obj.name}_visual", type=mujoco.mjtGeom.mjGEOM_MESH, meshname=f"{obj.name}_visual",
+                           pos=offset.tolist(), rgba=rgba, group=2, density=0.0)
+    visual.contype = visual.conaffinity = 0
+    for k, part in enumerate(parts):
+        mesh_name = f"{obj.name}_part{k}"
+        spec.add_mesh(name=mesh_name, file=str(part), scale=scale.tolist())
+        geom = body.add_geom(name=mesh_name, type=mujoco.mjtGeom.mjGEOM_MESH, meshname=mesh_name,
+                             pos=offset.tolist(), density=obj.density, group=3, rgba=[0, 0, 0, 0],
+                             friction=[obj.friction, 0.005, 0.0001], condim=config.object_condim)
+        geom.contype, geom.conaffinity = WORLD_BIT, WORLD_BIT | ROBOT_BIT
+
+
+_PALETTE = [
+    [0.85, 0.33, 0.25, 1], [0.25, 0.55, 0.85, 1], [0.95, 0.8, 0.3, 1], [0.4, 0.75, 0.4, 1],
+    [0.7, 0.45, 0.8, 1], [0.95, 0.6, 0.25, 1], [0.3, 0.8, 0.8, 1], [0.9, 0.9, 0.85, 1],
+]
+
+
+def _object_color(name: str) -> list[float]:
+    """A stable colour per object name, so videos are consistent across runs."""
+    return _PALETTE[sum(map(ord, name)) % len(_PALETTE)]

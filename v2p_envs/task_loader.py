@@ -1,0 +1,94 @@
+"""Load a task folder (scene.json, task.py, ppo.yaml, provenance.json) as a TaskDefinition.
+
+Shipped task folders are trusted code of this package and are imported directly. Generated
+code from an LLM is checked and trial-run in a subprocess by the generator before it is ever
+emitted into a folder (DESIGN.md).
+"""
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .scene_spec import SceneSpec, SceneSpecError, load_scene_spec
+from .task import Task
+
+__all__ = ["TaskDefinition", "load_task_dir", "TaskLoadError", "TASK_FILES"]
+
+TASK_FILES = ("scene.json", "task.py", "ppo.yaml", "provenance.json")
+
+
+class TaskLoadError(ValueError):
+    """A task folder that cannot be used; the message names the file."""
+
+
+@dataclass(frozen=True)
+class TaskDefinition:
+    folder: Path
+    scene: SceneSpec
+    task_class: type[Task]
+    ppo_config: dict[str, Any]
+    provenance: dict[str, Any]
+
+    @property
+    def env_id(self) -> str:
+        return self.scene.env_id
+
+
+def load_task_dir(folder: Path | str) -> TaskDefinition:
+    folder = Path(folder).resolve()
+    missing = [name for name in TASK_FILES if not (folder / name).is_file()]
+    if missing:
+        raise TaskLoadError(f"{folder}: task folder lacks {missing}; expected {list(TASK_FILES)}")
+    scene = load_scene_spec(folder / "scene.json")
+    module = _import_task_module(folder / "task.py")
+    task_class = _find_task_class(module, folder / "task.py")
+    _check_scene_info(module, scene, folder)
+    try:
+        ppo = yaml.safe_load((folder / "ppo.yaml").read_text()) or {}
+        provenance = json.loads((folder / "provenance.json").read_text())
+    except (yaml.YAMLError, json.JSONDecodeError) as exc:
+        raise TaskLoadError(f"{folder}: cannot parse ppo.yaml / provenance.json: {exc}") from None
+    return TaskDefinition(folder, scene, task_class, ppo, provenance)
+
+
+def _import_task_module(path: Path):
+    name = f"v2p_task_{path.parent.name}"
+    if name in sys.modules and getattr(sys.modules[name], "__file__", None) == str(path):
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    try:
+        spec.loader.exec_module(module)
+    except Exception as exc:
+        raise TaskLoadError(f"{path}: importing the task module failed: {type(exc).__name__}: {exc}") from exc
+    sys.modules[name] = module
+    return module
+
+
+def _find_task_class(module, path: Path) -> type[Task]:
+    classes = [v for v in vars(module).values()
+               if isinstance(v, type) and issubclass(v, Task) and v is not Task and v.__module__ == module.__name__]
+    if len(classes) != 1:
+        raise TaskLoadError(f"{path}: expected exactly one subclass of v2p_envs.Task, found "
+                            f"{[c.__name__ for c in classes]}")
+    return classes[0]
+
+
+def _check_scene_info(module, scene: SceneSpec, folder: Path) -> None:
+    """task.py's ``scene_info`` must describe the same scene as scene.json."""
+    info = getattr(module, "scene_info", None)
+    if not isinstance(info, dict):
+        raise TaskLoadError(f"{folder / 'task.py'}: expected a module-level dict 'scene_info'")
+    if info.get("task_class_name") != scene.task_class_name:
+        raise SceneSpecError(folder / "task.py", "scene_info.task_class_name",
+                             f"{info.get('task_class_name')!r} differs from scene.json's {scene.task_class_name!r}")
+    names = [o["name"] if isinstance(o, dict) else o for o in info.get("objects", [])]
+    if names != [o.name for o in scene.objects]:
+        raise SceneSpecError(folder / "task.py", "scene_info.objects",
+                             f"{names} differ from scene.json's {[o.name for o in scene.objects]}")
