@@ -1,0 +1,81 @@
+"""``v2p reconstruct``: video + caption + object names -> DIR/scene.json, meshes and URDFs."""
+from __future__ import annotations
+
+import argparse
+import logging
+from pathlib import Path
+
+from generator.reconstruct.config import BACKENDS, ModelsConfig, ReconstructConfig
+from generator.reconstruct.depth import CameraPrior
+from generator.reconstruct.geometry import Intrinsics
+from generator.reconstruct.pipeline import run_pipeline
+from generator.reconstruct.stages import ReconstructionError
+
+__all__ = ["add_reconstruct_parser", "run_reconstruct", "main"]
+
+log = logging.getLogger(__name__)
+
+
+def add_reconstruct_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    """Add the ``reconstruct`` sub-command to a parent CLI."""
+    parser = subparsers.add_parser(
+        "reconstruct", help="RGB video + caption -> scene.json with meshes, sizes and 6D pose tracks",
+        description=__doc__)
+    _add_arguments(parser)
+    parser.set_defaults(func=run_reconstruct)
+    return parser
+
+
+def _add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("video", type=Path, help="input video (mp4, avi, webm, ...)")
+    p.add_argument("--caption", required=True, help='what happens, e.g. "throw garlic into bowl"')
+    p.add_argument("--objects", nargs="+", required=True, help="names of the objects, as in the caption")
+    p.add_argument("--out", type=Path, required=True, help="output folder for scene.json, meshes/, urdf/")
+    p.add_argument("--prompts", type=Path, help='JSON {"name": [x0, y0, x1, y1], ...}: boxes on frame 0 (pixels)')
+    p.add_argument("--intrinsics", type=Intrinsics.parse, help="fx,fy,cx,cy in pixels of the input video")
+    p.add_argument("--backend", choices=BACKENDS, default="offline",
+                   help="offline: classical stages (default); models: Grounding DINO, SAM 2, DepthPro ...")
+    prior = CameraPrior()
+    p.add_argument("--fov", type=float, default=prior.horizontal_fov_deg,
+                   help="horizontal field of view (deg) when --intrinsics is not given (default %(default)s)")
+    p.add_argument("--camera-height", type=float, default=prior.camera_height_m,
+                   help="offline depth prior: camera height above the table, metres (default %(default)s)")
+    p.add_argument("--camera-pitch", type=float, default=prior.camera_pitch_deg,
+                   help="offline depth prior: downward tilt of the camera, degrees (default %(default)s)")
+    models = ModelsConfig()
+    p.add_argument("--detector-model", default=models.detector, help="Grounding DINO hub id or folder")
+    p.add_argument("--segmenter-model", default=models.segmenter, help="SAM 2 video hub id or folder")
+    p.add_argument("--depth-model", default=models.depth, help="DepthPro / Depth Anything metric hub id or folder")
+    p.add_argument("--instantmesh-dir", type=Path, help="InstantMesh checkout (else: offline primitive fit)")
+    p.add_argument("--foundationpose-dir", type=Path, help="FoundationPose checkout (else: offline LK + PnP)")
+    p.add_argument("--cache-dir", type=Path, help="where model weights are cached")
+    p.add_argument("--device", default="cpu", help="torch device for the models (default %(default)s)")
+    p.add_argument("--max-frames", type=int, help="use only the first N frames")
+    p.add_argument("--max-side", type=int, default=640, help="downsize frames to this longest side (default %(default)s)")
+    p.add_argument("--strict", action="store_true", help="stop at the first object that fails")
+    p.add_argument("--no-progress", action="store_true", help="hide progress bars")
+
+
+def run_reconstruct(args: argparse.Namespace) -> int:
+    """Run the sub-command; returns the exit status (0 ok, 1 partial failure, 2 failure)."""
+    config = ReconstructConfig(
+        out_dir=args.out, backend=args.backend, prompts=args.prompts,
+        camera=CameraPrior(args.intrinsics, args.fov, args.camera_height, args.camera_pitch),
+        models=ModelsConfig(args.detector_model, args.segmenter_model, args.depth_model, args.instantmesh_dir,
+                            args.foundationpose_dir, args.cache_dir, args.device),
+        max_frames=args.max_frames, max_side=args.max_side, strict=args.strict, progress=not args.no_progress)
+    try:
+        result = run_pipeline(args.video, args.caption, args.objects, config)
+    except (ReconstructionError, ValueError) as exc:
+        log.error("%s", exc)
+        return 2
+    for obj in result.scene.objects:
+        log.info("%s: size %s m, %d poses", obj.name, [round(v, 3) for v in obj.size], len(obj.poses))
+    return 1 if result.report.failures else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m generator.reconstruct", description=__doc__)
+    _add_arguments(parser)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    return run_reconstruct(parser.parse_args(argv))

@@ -1,0 +1,97 @@
+"""Reconstruction settings and the choice of one implementation per stage."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from generator.reconstruct.depth import CameraPrior, TablePlaneDepth
+from generator.reconstruct.detect import MotionDetector, PromptBoxDetector, load_prompt_boxes
+from generator.reconstruct.mesh import PrimitiveFitMeshBuilder
+from generator.reconstruct.pose import FlowPnPTracker
+from generator.reconstruct.segment import GrabCutFlowSegmenter
+from generator.reconstruct.stages import Box, DepthEstimator, Detector, MeshBuilder, PoseTracker, Segmenter
+
+__all__ = ["BACKENDS", "ModelsConfig", "ReconstructConfig", "Stages", "build_stages"]
+
+BACKENDS = ("offline", "models")
+
+
+@dataclass
+class ModelsConfig:
+    """Where the real models come from: a hub id or a local folder each (``transformers``), and
+    external checkouts for InstantMesh and FoundationPose (None: use the offline stage instead).
+    ``cache_dir`` holds downloaded weights; with ``HF_HUB_OFFLINE=1`` nothing is downloaded."""
+
+    detector: str = "IDEA-Research/grounding-dino-tiny"
+    segmenter: str = "facebook/sam2.1-hiera-tiny"
+    depth: str = "apple/DepthPro-hf"
+    instantmesh_dir: Path | None = None
+    foundationpose_dir: Path | None = None
+    cache_dir: Path | None = None
+    device: str = "cpu"
+    box_threshold: float = 0.3
+
+
+@dataclass
+class ReconstructConfig:
+    """``backend`` "offline" runs the classical stages, "models" the real-model adapters (with
+    the prompt boxes, when given, in place of the detector). ``max_side`` downsizes the video
+    (intrinsics and prompt boxes are scaled with it). ``strict`` makes one object's failure fatal."""
+
+    out_dir: Path
+    backend: str = "offline"
+    prompts: Path | None = None
+    camera: CameraPrior = field(default_factory=CameraPrior)
+    models: ModelsConfig = field(default_factory=ModelsConfig)
+    max_frames: int | None = None
+    max_side: int | None = 640
+    density: float = 500.0
+    strict: bool = False
+    progress: bool = True
+
+    def __post_init__(self) -> None:
+        self.out_dir = Path(self.out_dir)
+        if self.backend not in BACKENDS:
+            raise ValueError(f"backend must be one of {BACKENDS}, got {self.backend!r}")
+
+
+@dataclass
+class Stages:
+    detector: Detector
+    segmenter: Segmenter
+    depth: DepthEstimator
+    mesh: MeshBuilder
+    pose: PoseTracker
+
+
+def build_stages(config: ReconstructConfig, pixel_scale: float = 1.0) -> Stages:
+    """The implementation of each stage for ``config``; ``pixel_scale`` is the video's resize
+    factor, applied to prompt boxes and given intrinsics."""
+    camera = config.camera
+    if camera.intrinsics is not None and pixel_scale != 1.0:
+        camera = replace(camera, intrinsics=camera.intrinsics.scaled(pixel_scale))
+    prompt = None
+    if config.prompts is not None:
+        boxes = {name: Box(b.x0 * pixel_scale, b.y0 * pixel_scale, b.x1 * pixel_scale, b.y1 * pixel_scale)
+                 for name, b in load_prompt_boxes(config.prompts).items()}
+        prompt = PromptBoxDetector(boxes, source=str(config.prompts))
+    if config.backend == "offline":
+        return Stages(
+            detector=prompt or MotionDetector(),
+            segmenter=GrabCutFlowSegmenter(progress=config.progress),
+            depth=TablePlaneDepth(camera),
+            mesh=PrimitiveFitMeshBuilder(),
+            pose=FlowPnPTracker(progress=config.progress),
+        )
+    from generator.reconstruct.models import depth, external, grounding_dino, sam2
+
+    m = config.models
+    return Stages(
+        detector=prompt or grounding_dino.GroundingDinoDetector.load(m.detector, m.cache_dir, m.device, m.box_threshold),
+        segmenter=sam2.Sam2VideoSegmenter.load(m.segmenter, m.cache_dir, m.device, progress=config.progress),
+        depth=depth.TransformersDepth.load(m.depth, m.cache_dir, m.device, camera=camera,
+                                           progress=config.progress),
+        mesh=external.InstantMeshBuilder(m.instantmesh_dir) if m.instantmesh_dir else PrimitiveFitMeshBuilder(),
+        pose=(external.FoundationPoseTracker(m.foundationpose_dir) if m.foundationpose_dir
+              else FlowPnPTracker(progress=config.progress)),
+    )

@@ -1,0 +1,115 @@
+"""Offline detection on frame 0: boxes from a prompt file, or moving-region proposals.
+
+The real-model detector (Grounding DINO) is ``generator.reconstruct.models.grounding_dino``.
+"""
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Sequence
+
+import cv2
+import numpy as np
+
+from generator.reconstruct.stages import Box, Detection
+
+__all__ = ["PromptBoxDetector", "MotionDetector", "load_prompt_boxes"]
+
+log = logging.getLogger(__name__)
+
+
+def load_prompt_boxes(path: Path | str) -> dict[str, Box]:
+    """Read ``{"garlic": [x0, y0, x1, y1], ...}`` (pixels on frame 0 of the video)."""
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise ValueError(f"{path}: no such prompt file") from None
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{path}: not valid JSON ({exc})") from None
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: expected an object mapping names to [x0, y0, x1, y1], got {type(data).__name__}")
+    boxes = {}
+    for name, value in data.items():
+        ok = isinstance(value, list) and len(value) == 4 and all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)
+        if not ok:
+            raise ValueError(f"{path}: field '{name}': expected [x0, y0, x1, y1] in pixels, got {value!r:.60}")
+        try:
+            boxes[name] = Box(*(float(v) for v in value))
+        except ValueError as exc:
+            raise ValueError(f"{path}: field '{name}': {exc}") from None
+    return boxes
+
+
+class PromptBoxDetector:
+    """Boxes given by the user (``--prompts boxes.json``)."""
+
+    def __init__(self, boxes: dict[str, Box], source: str = "prompt boxes") -> None:
+        self.boxes = boxes
+        self.source = source
+
+    def detect(self, frames: np.ndarray, names: Sequence[str]) -> Detection:
+        h, w = frames.shape[1:3]
+        out = Detection({})
+        for name in names:
+            box = self.boxes.get(name)
+            if box is None:
+                out.misses[name] = (f"{self.source} has no box named '{name}' (it has {sorted(self.boxes)}); "
+                                    "add one as [x0, y0, x1, y1]")
+            elif box.x1 <= 0 or box.y1 <= 0 or box.x0 >= w or box.y0 >= h:
+                out.misses[name] = f"{self.source}: box {box} lies outside the {w}x{h} frame"
+            else:
+                out.boxes[name] = box
+        return out
+
+
+class MotionDetector:
+    """Regions of frame 0 that differ from the video's median background, i.e. where an object
+    that moves later stands at the start. Proposals are ranked by how much the region changes over
+    the video and given to the names in caption order (the first-named object is usually the one
+    manipulated); objects that never move cannot be found this way: give them in a prompt file.
+    """
+
+    def __init__(self, diff_threshold: float = 30.0, min_area_fraction: float = 0.0005,
+                 pad_fraction: float = 0.15) -> None:
+        self.diff_threshold = diff_threshold
+        self.min_area_fraction = min_area_fraction
+        self.pad_fraction = pad_fraction  # the difference image misses flat-coloured borders
+
+    def detect(self, frames: np.ndarray, names: Sequence[str]) -> Detection:
+        proposals = self.proposals(frames)
+        out = Detection({})
+        for i, name in enumerate(names):
+            if i < len(proposals):
+                out.boxes[name] = proposals[i]
+            else:
+                out.misses[name] = (f"only {len(proposals)} moving region(s) on frame 0 for {len(names)} object(s); "
+                                    "an object that does not move needs a box in --prompts")
+        return out
+
+    def proposals(self, frames: np.ndarray) -> list[Box]:
+        """Moving regions on frame 0, most-changing first."""
+        if len(frames) < 2:
+            return []
+        gray = np.stack([cv2.cvtColor(f, cv2.COLOR_RGB2GRAY) for f in frames]).astype(np.float32)
+        background = np.median(gray, axis=0)
+        diff = np.abs(gray[0] - background)
+        fg = (cv2.GaussianBlur(diff, (5, 5), 0) > self.diff_threshold).astype(np.uint8)
+        fg = cv2.morphologyEx(fg, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
+        fg = cv2.morphologyEx(fg, cv2.MORPH_CLOSE, np.ones((7, 7), np.uint8))
+        count, labels, stats, _ = cv2.connectedComponentsWithStats(fg)
+        min_area = self.min_area_fraction * fg.size
+        change = np.abs(gray - gray[0]).mean(axis=0)
+        ranked = []
+        for k in range(1, count):
+            x, y, w, h, area = stats[k]
+            if area < min_area:
+                continue
+            pad = self.pad_fraction * max(w, h) + 2
+            box = Box(max(0.0, x - pad), max(0.0, y - pad), min(fg.shape[1], x + w + pad), min(fg.shape[0], y + h + pad))
+            ranked.append((float(change[labels == k].mean()) * area, box))
+        ranked.sort(key=lambda item: -item[0])
+        log.debug("motion proposals: %s", ranked)
+        return [box for _, box in ranked]
