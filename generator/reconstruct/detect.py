@@ -73,7 +73,7 @@ class MotionDetector:
     """
 
     def __init__(self, diff_threshold: float = 30.0, min_area_fraction: float = 0.0005,
-                 pad_fraction: float = 0.15) -> None:
+                 pad_fraction: float = 0.05) -> None:
         self.diff_threshold = diff_threshold
         self.min_area_fraction = min_area_fraction
         self.pad_fraction = pad_fraction  # the difference image misses flat-coloured borders

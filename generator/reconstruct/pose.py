@@ -4,9 +4,10 @@ On the mesh's frame the object's pose is known (the primitive fit gives it; othe
 back-projected mask centroid with the camera's axes). Corner features inside the mask are lifted
 to 3D on the object by casting their rays at the posed mesh. They are tracked frame to frame with
 pyramidal LK (forward-backward checked, kept inside the mask); ``solvePnPRansac`` on the
-surviving 2D-3D pairs gives the pose. Where fewer than ``min_points`` survive, the pose keeps its
-rotation and moves with the back-projected mask centroid (depth scaled by the square root of the
-mask-area ratio). Frames with no mask give None (hidden or lost). Tracking runs forwards and
+surviving 2D-3D pairs gives the rotation and the direction of the object from the camera; where
+fewer than ``min_points`` survive, the rotation is held and the direction follows the mask
+centroid. The distance along that direction is the median depth on the mask plus the offset
+(object centre behind its visible surface) measured on the mesh's frame. Frames with no mask give None (hidden or lost). Tracking runs forwards and
 backwards from the mesh's frame. The real-model tracker (FoundationPose) is
 ``generator.reconstruct.models.external``.
 """
@@ -52,6 +53,9 @@ class FlowPnPTracker:
         start = mesh.frame_index
         poses: list[Pose | None] = [None] * t
         poses[start] = initial_pose(mesh, mask, depth)
+        depth_offset = poses[start].translation[2] - _mask_depth(depth.depth[start], mask[start])
+        if not np.isfinite(depth_offset):
+            depth_offset = 0.0
         self.pnp_frames = 0
         order = [(k, k + 1) for k in range(start, t - 1)] + [(k, k - 1) for k in range(start, 0, -1)]
         state: dict[int, tuple[np.ndarray, np.ndarray]] = {}
@@ -69,6 +73,16 @@ class FlowPnPTracker:
                 pose = self._centroid_step(prev, mask[a] if mask[a].any() else mask[b], mask[b], depth.intrinsics)
             else:
                 self.pnp_frames += 1
+            # PnP on a small object fixes the direction well and the distance poorly: take the
+            # distance from the depth map along that direction instead.
+            z = _mask_depth(depth.depth[b], mask[b]) + depth_offset
+            if depth.table_plane is not None:
+                # a table-plane prior puts an object in the air too far away; its apparent size does not
+                z_size = poses[start].translation[2] * float(np.sqrt(mask[start].sum() / mask[b].sum()))
+                if z > 1.15 * z_size:
+                    z = z_size
+            if np.isfinite(z) and z > 0:
+                pose = Pose(pose.rotation, pose.translation * (z / pose.translation[2]))
             poses[b] = pose
             if len(uv_b) < 2 * self.min_points:
                 uv_b, obj_b = self._features(gray[b], mask[b], pose, mesh, depth.intrinsics, uv_b, obj_b)
@@ -127,12 +141,20 @@ class FlowPnPTracker:
 
     @staticmethod
     def _centroid_step(prev: Pose, mask_a: np.ndarray, mask_b: np.ndarray, intr: Intrinsics) -> Pose:
+        """Keep the rotation; move with the mask centroid (distance: mask-area ratio, refined by
+        the depth map afterwards)."""
         (va, ua), (vb, ub) = (np.nonzero(mask_a)), (np.nonzero(mask_b))
         ray_a = pixel_rays(intr, np.array([ua.mean()]), np.array([va.mean()]))[0]
         ray_b = pixel_rays(intr, np.array([ub.mean()]), np.array([vb.mean()]))[0]
         z_a = prev.translation[2]
         z_b = z_a * float(np.sqrt(len(ua) / len(ub)))
         return Pose(prev.rotation, prev.translation + ray_b * z_b - ray_a * z_a)
+
+
+def _mask_depth(depth: np.ndarray, mask: np.ndarray) -> float:
+    values = depth[mask]
+    values = values[np.isfinite(values)]
+    return float(np.median(values)) if len(values) else float("nan")
 
 
 def _lift(uv: np.ndarray, pose: Pose, mesh: MeshResult, intr: Intrinsics) -> np.ndarray:
@@ -146,5 +168,6 @@ def _lift(uv: np.ndarray, pose: Pose, mesh: MeshResult, intr: Intrinsics) -> np.
     dirs = rays @ inv.rotation.T
     dirs /= np.linalg.norm(dirs, axis=1, keepdims=True)
     locations, index_ray, _ = mesh.mesh.ray.intersects_location(origins, dirs, multiple_hits=False)
-    out[index_ray] = locations
+    if len(index_ray):
+        out[index_ray] = locations
     return out

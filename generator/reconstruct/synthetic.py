@@ -168,17 +168,37 @@ def _raster(mesh: trimesh.Trimesh, pose: Pose, color: tuple[int, int, int], intr
         sub = np.zeros((y1 - y0, x1 - x0), np.uint8)
         cv2.fillConvexPoly(sub, np.round((pts - [x0, y0]) * (1 << _SUB)).astype(np.int32), 1, cv2.LINE_8, _SUB)
         vs, us = np.nonzero(sub)
+        us, vs = us + x0, vs + y0
+        inside = _inside_triangle(pts, us, vs)  # fillConvexPoly also paints edge pixels outside
+        us, vs = us[inside], vs[inside]
         if len(us) == 0:
             continue
-        us, vs = us + x0, vs + y0
         rays = pixel_rays(intr, us, vs)
         with np.errstate(divide="ignore", invalid="ignore"):
             z = (normals[f] @ tri[0]) / (rays @ normals[f])
         front = np.isfinite(z) & (z > 0) & (z < zbuf[vs, us])
         us, vs, z = us[front], vs[front], z[front]
         local = inv.apply(rays[front] * z[:, None])
-        checker = (np.floor(local / 0.015).astype(int).sum(axis=1) % 2) * 0.25 + 0.75
         shade = 0.45 + 0.55 * max(0.0, -float(normals[f] @ light))
-        image[vs, us] = np.clip(np.outer(checker * shade, color), 0, 255).astype(np.uint8)
+        image[vs, us] = np.clip(np.outer(_speckle(local) * shade, color), 0, 255).astype(np.uint8)
         zbuf[vs, us] = z
         ids[vs, us] = obj_id
+
+
+def _inside_triangle(tri: np.ndarray, us: np.ndarray, vs: np.ndarray, eps: float = 1e-3) -> np.ndarray:
+    """Pixel centres (integer coordinates in ``tri``'s frame) inside the triangle, by barycentrics."""
+    (ax, ay), (bx, by), (cx, cy) = tri
+    det = (by - cy) * (ax - cx) + (cx - bx) * (ay - cy)
+    if abs(det) < 1e-12:
+        return np.zeros(len(us), bool)
+    l1 = ((by - cy) * (us - cx) + (cx - bx) * (vs - cy)) / det
+    l2 = ((cy - ay) * (us - cx) + (ax - cx) * (vs - cy)) / det
+    return (l1 >= -eps) & (l2 >= -eps) & (1 - l1 - l2 >= -eps)
+
+
+def _speckle(local: np.ndarray, cell_m: float = 0.008) -> np.ndarray:
+    """A fixed, non-periodic texture on the object (brightness 0.6-1.0 per 8 mm cell), so that
+    points can be tracked without the aliasing a checkerboard would cause."""
+    cells = np.floor(local / cell_m).astype(np.int64)
+    h = (cells[:, 0] * 73856093) ^ (cells[:, 1] * 19349663) ^ (cells[:, 2] * 83492791)
+    return 0.6 + 0.4 * ((h % 1009) / 1008.0)

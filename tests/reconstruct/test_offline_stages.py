@@ -1,0 +1,108 @@
+"""Offline stages on synthetic frames with exact truth."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.spatial.transform import Rotation
+
+from generator.reconstruct.depth import TablePlaneDepth
+from generator.reconstruct.detect import MotionDetector, PromptBoxDetector
+from generator.reconstruct.geometry import Intrinsics, Pose, fit_plane, pixel_rays
+from generator.reconstruct.mesh import PrimitiveFitMeshBuilder
+from generator.reconstruct.pose import FlowPnPTracker
+from generator.reconstruct.scale import diameter, scale_ratio
+from generator.reconstruct.segment import GrabCutFlowSegmenter, mask_iou
+from generator.reconstruct.stages import Box
+from tests.reconstruct.conftest import BOWL, CAMERA, GARLIC, camera_prior
+
+
+def box_iou(a: Box, b: Box) -> float:
+    ix = max(0.0, min(a.x1, b.x1) - max(a.x0, b.x0))
+    iy = max(0.0, min(a.y1, b.y1) - max(a.y0, b.y0))
+    inter = ix * iy
+    return inter / ((a.x1 - a.x0) * (a.y1 - a.y0) + (b.x1 - b.x0) * (b.y1 - b.y0) - inter)
+
+
+def test_motion_detector_finds_the_moving_object(push_video):
+    det = MotionDetector().detect(push_video.frames, ["garlic", "bowl"])
+    truth = Box.from_mask(push_video.masks["garlic"][0])
+    assert box_iou(det.boxes["garlic"], truth) > 0.6
+    assert "bowl" in det.misses and "--prompts" in det.misses["bowl"]  # static: cannot be found by motion
+
+
+def test_prompt_detector_reports_missing_names(push_video):
+    det = PromptBoxDetector({"garlic": Box(1, 2, 30, 40)}, "boxes.json").detect(push_video.frames, ["garlic", "cup"])
+    assert det.boxes["garlic"] == Box(1, 2, 30, 40)
+    assert "boxes.json has no box named 'cup'" in det.misses["cup"]
+
+
+def test_grabcut_flow_tracks_masks(push_video):
+    boxes = {n: Box.from_mask(m[0]) for n, m in push_video.masks.items()}
+    masks = GrabCutFlowSegmenter(progress=False).segment(push_video.frames, boxes)
+    for name, truth in push_video.masks.items():
+        ious = [mask_iou(masks[name][k], truth[k]) for k in range(len(truth))]
+        assert min(ious) > 0.85, (name, ious)
+    # the tracked box follows the pushed object across the image
+    first, last = Box.from_mask(masks["garlic"][0]), Box.from_mask(masks["garlic"][-1])
+    assert last.x0 - first.x0 > 20
+
+
+def test_table_plane_depth_is_exact_on_the_table_and_close_on_objects(push_video):
+    result = TablePlaneDepth(camera_prior()).estimate(push_video.frames, push_video.masks)
+    objects = push_video.masks["garlic"][0] | push_video.masks["bowl"][0]
+    table = ~objects
+    np.testing.assert_allclose(result.depth[0][table], push_video.depth[0][table], rtol=1e-4)
+    ratio = result.depth[0][objects] / push_video.depth[0][objects]
+    assert (np.maximum(ratio, 1 / ratio) < 1.25).mean() > 0.95  # d1 on object pixels
+
+
+@pytest.mark.parametrize("name, kind, size", [("garlic", "box", GARLIC), ("bowl", "cylinder", BOWL)])
+def test_primitive_fit_recovers_shape_size_and_pose(push_video, name, kind, size):
+    depth = TablePlaneDepth(camera_prior()).estimate(push_video.frames, push_video.masks)
+    built = PrimitiveFitMeshBuilder().build(push_video.frames, name, push_video.masks[name], depth)
+    assert built.kind == kind and built.metric and built.frame_index == 0
+    np.testing.assert_allclose(sorted(built.mesh.extents), sorted(size), rtol=0.1)
+    assert np.linalg.norm(built.pose.translation - push_video.poses[name][0].translation) < 0.01
+
+
+def test_scale_ratio_is_one_for_a_mesh_seen_with_true_depth(push_video):
+    depth = push_video.depth[0]
+    mesh = PrimitiveFitMeshBuilder().build(
+        push_video.frames, "garlic", push_video.masks["garlic"],
+        TablePlaneDepth(camera_prior()).estimate(push_video.frames, push_video.masks)).mesh
+    rho = scale_ratio(CAMERA.intrinsics, push_video.masks["garlic"][0], depth, mesh)
+    assert 0.8 < rho < 1.05  # visible points span (almost) the full diagonal
+    half = mesh.copy()
+    half.apply_scale(0.5)
+    assert scale_ratio(CAMERA.intrinsics, push_video.masks["garlic"][0], depth, half) == pytest.approx(2 * rho)
+    assert diameter(np.array([[0, 0, 0], [3, 4, 0.0]])) == 5.0
+
+
+def test_flow_pnp_tracks_a_pushed_box(push_video):
+    depth = TablePlaneDepth(camera_prior()).estimate(push_video.frames, push_video.masks)
+    mask = push_video.masks["garlic"]
+    built = PrimitiveFitMeshBuilder().build(push_video.frames, "garlic", mask, depth)
+    poses = FlowPnPTracker(progress=False).track(push_video.frames, mask, depth, built)
+    truth = push_video.poses["garlic"]
+    err = [np.linalg.norm(p.translation - g.translation) for p, g in zip(poses, truth)]
+    assert np.mean(err) < 0.02 and max(err) < 0.04, err
+    turned = Rotation.from_matrix(poses[-1].rotation) * Rotation.from_matrix(poses[0].rotation).inv()
+    true_turn = Rotation.from_matrix(truth[-1].rotation) * Rotation.from_matrix(truth[0].rotation).inv()
+    assert abs(turned.magnitude() - true_turn.magnitude()) < np.radians(10)
+
+
+def test_geometry_round_trips():
+    intr = Intrinsics.parse("200,210,64,48")
+    assert intr.scaled(0.5) == Intrinsics(100, 105, 32, 24)
+    with pytest.raises(ValueError, match="fx,fy,cx,cy"):
+        Intrinsics.parse("1,2,3")
+    pose = Pose(Rotation.from_euler("xyz", [0.1, -0.4, 1.2]).as_matrix(), np.array([0.1, -0.2, 0.7]))
+    back = Pose.from_list(pose.to_list())
+    np.testing.assert_allclose(back.rotation, pose.rotation, atol=1e-9)
+    plane = CAMERA.plane
+    us, vs = np.meshgrid(np.arange(0, 256, 16), np.arange(100, 190, 30))
+    rays = pixel_rays(CAMERA.intrinsics, us.ravel(), vs.ravel())
+    pts = rays * plane.ray_depth(rays)[:, None]
+    fitted = fit_plane(pts)
+    np.testing.assert_allclose(fitted.normal, plane.normal, atol=1e-6)
+    assert fitted.offset == pytest.approx(plane.offset)
