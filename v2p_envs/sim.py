@@ -43,9 +43,11 @@ class BatchedSim:
         self._hand_body = model.body(robot.hand_body).id
         home = torch.tensor(built.config.robot.home_qpos, dtype=torch.float32)
         self.home_qpos = home.to(self.device)
+        gains = built.config.robot
+        feedforward = torch.tensor(gains.kv) / (torch.tensor(gains.kp) * built.control_dt)
         self.controller = DiffIKController(controller or ControllerConfig(),
                                            torch.as_tensor(robot.joint_limits, dtype=torch.float32),
-                                           home, self.table_height, num_envs, self.device)
+                                           home, self.table_height, num_envs, self.device, feedforward)
         self.object_sizes = {n: torch.as_tensor(s, dtype=torch.float32, device=self.device)
                              for n, s in built.object_sizes.items()}
         self.episode_step = torch.zeros(num_envs, dtype=torch.float32, device=self.device)
