@@ -73,16 +73,21 @@ class V2PVectorEnv(VectorEnv):
     def reset(self, *, seed: int | list[int] | None = None,
               options: dict[str, Any] | None = None) -> tuple[torch.Tensor, dict[str, Any]]:
         """Reset all envs, or those in ``options["env_ids"]`` / ``options["reset_mask"]``."""
-        env_ids = self._env_ids_from(options)
-        if seed is not None or not self._seeded:
-            self._seed(env_ids, seed)
-        self._reset_envs(env_ids)
-        states = self.sim.states
-        obs = self._observe(states)
-        info = self._evaluate(torch.zeros(self.num_envs, 7, device=self.device), states)[2]
+        with self.sim.backend.compute_context():
+            env_ids = self._env_ids_from(options)
+            if seed is not None or not self._seeded:
+                self._seed(env_ids, seed)
+            self._reset_envs(env_ids)
+            states = self.sim.states
+            obs = self._observe(states)
+            info = self._evaluate(torch.zeros(self.num_envs, 7, device=self.device), states)[2]
         return obs, info
 
     def step(self, actions: torch.Tensor | np.ndarray):
+        with self.sim.backend.compute_context():
+            return self._step(actions)
+
+    def _step(self, actions: torch.Tensor | np.ndarray):
         actions = torch.as_tensor(actions, dtype=torch.float32, device=self.device).reshape(self.num_envs, 7)
         self.sim.apply_action(actions)
         states = self.sim.refresh()

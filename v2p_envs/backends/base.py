@@ -9,6 +9,7 @@ and derived fields (xquat, xaxis, xanchor, site_xpos) are current after ``step``
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from contextlib import AbstractContextManager, nullcontext
 
 import mujoco
 import torch
@@ -61,6 +62,10 @@ class PhysicsBackend(ABC):
     @abstractmethod
     def mj_data(self, env_index: int) -> mujoco.MjData:
         """A host MjData holding env ``env_index``'s current state, for rendering."""
+
+    def compute_context(self) -> AbstractContextManager:
+        """Context for the env's torch work around a step (the CPU backend limits threads)."""
+        return nullcontext()
 
     def close(self) -> None:
         """Release resources; the backend is unusable afterwards."""
