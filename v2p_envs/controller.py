@@ -80,12 +80,12 @@ class DiffIKController:
         self.target_quat = quat_mul(quat_from_axis_angle(actions[:, 3:6] * cfg.max_delta_rot), eef_quat)
         rot_error = quat_to_axis_angle(quat_mul(self.target_quat, quat_conj(eef_quat)))
         error = torch.cat((self.target_pos - eef_pos, rot_error), dim=-1)
-        # Damped least squares: dq = J^T (J J^T + lambda^2 I)^-1 e, plus a null-space posture term.
-        jt = jacobian.transpose(1, 2)
-        gram = jacobian @ jt + self._eye6
-        dq = (jt @ torch.linalg.solve(gram, error[..., None]))[..., 0]
+        # Damped least squares: J+ = J^T (J J^T + lambda^2 I)^-1, one batched solve serving both
+        # the task motion dq = J+ e and the null-space posture term (I - J+ J) k (q_home - q).
+        pinv = torch.linalg.solve(jacobian @ jacobian.transpose(1, 2) + self._eye6, jacobian).transpose(1, 2)
+        dq = (pinv @ error[..., None])[..., 0]
         posture = cfg.nullspace_gain * (self.home - q)
-        posture = posture - (jt @ torch.linalg.solve(gram, (jacobian @ posture[..., None])))[..., 0]
+        posture = posture - (pinv @ (jacobian @ posture[..., None]))[..., 0]
         q_target = torch.minimum(torch.maximum(q + dq * self.feedforward + posture, self.q_low), self.q_high)
         finger = (actions[:, 6] + 1.0) * 0.5 * cfg.max_finger_opening
         return q_target, finger
