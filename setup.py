@@ -30,9 +30,13 @@ setup(
         "pyyaml>=6.0",
         "tqdm>=4.66",
         "rich>=13.0",
+        "opencv-python-headless>=4.8",  # offline reconstruction (GrabCut, optical flow, PnP)
     ],
     extras_require={
-        "test": ["pytest>=8", "pytest-benchmark>=4"],
+        # Real-model adapters of the reconstruction stages (weights come from the user's path or hub).
+        "models": ["transformers>=4.45", "huggingface_hub", "safetensors"],
+        # The tests run the real-model adapters on tiny randomly initialised transformers models.
+        "test": ["pytest>=8", "pytest-benchmark>=4", "transformers>=4.45", "safetensors"],
         "gpu": ["mujoco-warp", "warp-lang"],
     },
     entry_points={"console_scripts": ["v2p=generator.cli:main"]},
