@@ -1,4 +1,66 @@
-"""Ground-truth success functions (filled per task)."""
+"""Ground truth for the single-object tasks (push left/right, lift up, tip over)."""
 from __future__ import annotations
 
-SUCCESS: dict = {}
+import torch
+
+__all__ = ["push_left", "push_right", "lift_up", "tip_over", "SUCCESS"]
+
+_TABLE_HALF_EXTENT = 0.6
+
+
+def _up_z(quat: torch.Tensor) -> torch.Tensor:
+    """z component of the object's local +z axis in the world (quat w-first)."""
+    x, y = quat[:, 1], quat[:, 2]
+    return 1.0 - 2.0 * (x * x + y * y)
+
+
+def _speed(states: dict[str, torch.Tensor], name: str) -> torch.Tensor:
+    return torch.linalg.vector_norm(states[f"{name}_vel_linear"], dim=-1)
+
+
+def _on_table_xy(pos: torch.Tensor) -> torch.Tensor:
+    return (pos[:, 0].abs() < _TABLE_HALF_EXTENT) & (pos[:, 1].abs() < _TABLE_HALF_EXTENT)
+
+
+def _pushed(states: dict[str, torch.Tensor], name: str, direction: float) -> torch.Tensor:
+    """Moved >= 15 cm along ``direction`` * y (mostly that way), resting on the table as at start."""
+    pos, init = states[f"{name}_pos"], states[f"{name}_init_pos"]
+    along = direction * (pos[:, 1] - init[:, 1])
+    sideways = (pos[:, 0] - init[:, 0]).abs()
+    same_height = (pos[:, 2] - init[:, 2]).abs() < 0.01  # on the table, same face down, not lifted
+    at_rest = _speed(states, name) < 0.1
+    return (along >= 0.15) & (sideways < along) & same_height & at_rest & _on_table_xy(pos)
+
+
+def push_left(states: dict[str, torch.Tensor]) -> torch.Tensor:
+    """The snack box lies >= 15 cm further left (+y) than it started, still on the table, at rest."""
+    return _pushed(states, "snack_box", 1.0)
+
+
+def push_right(states: dict[str, torch.Tensor]) -> torch.Tensor:
+    """The cup stands >= 15 cm further right (-y) than it started, upright on the table, at rest."""
+    upright = _up_z(states["cup_quat"]) > 0.95
+    return _pushed(states, "cup", -1.0) & upright
+
+
+def lift_up(states: dict[str, torch.Tensor]) -> torch.Tensor:
+    """The sponge is >= 10 cm above where it rested and held there (in the hand, moving with it)."""
+    sponge, eef = states["sponge_pos"], states["eef_pos"]
+    raised = sponge[:, 2] - states["sponge_init_pos"][:, 2] >= 0.10
+    in_hand = (torch.linalg.vector_norm(sponge - eef, dim=-1) < 0.05) & (states["gripper_width"] < 0.07)
+    held = torch.linalg.vector_norm(states["sponge_vel_linear"] - states["eef_vel_linear"], dim=-1) < 0.05
+    return raised & in_hand & held
+
+
+def tip_over(states: dict[str, torch.Tensor]) -> torch.Tensor:
+    """The bottle, which started standing, lies on its side on the table and is at rest."""
+    pos = states["bottle_pos"]
+    lying = _up_z(states["bottle_quat"]).abs() < 0.2  # axis within ~12 degrees of horizontal
+    radius = states["bottle_size"][:, 0] / 2
+    on_table = (pos[:, 2] - states["table_height"] < radius + 0.012) & _on_table_xy(pos)
+    still = (_speed(states, "bottle") < 0.02) & (
+        torch.linalg.vector_norm(states["bottle_vel_angular"], dim=-1) < 0.3)
+    return lying & on_table & still
+
+
+SUCCESS = {"PushLeft": push_left, "PushRight": push_right, "LiftUp": lift_up, "TipOver": tip_over}
