@@ -36,7 +36,9 @@ class ModelsConfig:
 class ReconstructConfig:
     """``backend`` "offline" runs the classical stages, "models" the real-model adapters (with
     the prompt boxes, when given, in place of the detector). ``max_side`` downsizes the video
-    (intrinsics and prompt boxes are scaled with it). ``strict`` makes one object's failure fatal."""
+    (intrinsics and prompt boxes are scaled with it). ``shape_prior`` lets the offline mesh fit use the
+catalogue shape of an object named like one (``generator.assets``). ``strict`` makes one
+object's failure fatal."""
 
     out_dir: Path
     backend: str = "offline"
@@ -46,6 +48,7 @@ class ReconstructConfig:
     max_frames: int | None = None
     max_side: int | None = 640
     density: float = 500.0
+    shape_prior: bool = True
     strict: bool = False
     progress: bool = True
 
@@ -80,7 +83,7 @@ def build_stages(config: ReconstructConfig, pixel_scale: float = 1.0) -> Stages:
             detector=prompt or MotionDetector(),
             segmenter=GrabCutFlowSegmenter(progress=config.progress),
             depth=TablePlaneDepth(camera),
-            mesh=PrimitiveFitMeshBuilder(),
+            mesh=PrimitiveFitMeshBuilder(catalogue=config.shape_prior),
             pose=FlowPnPTracker(progress=config.progress),
         )
     from generator.reconstruct.models import depth, external, grounding_dino, sam2
@@ -91,7 +94,8 @@ def build_stages(config: ReconstructConfig, pixel_scale: float = 1.0) -> Stages:
         segmenter=sam2.Sam2VideoSegmenter.load(m.segmenter, m.cache_dir, m.device, progress=config.progress),
         depth=depth.TransformersDepth.load(m.depth, m.cache_dir, m.device, camera=camera,
                                            progress=config.progress),
-        mesh=external.InstantMeshBuilder(m.instantmesh_dir) if m.instantmesh_dir else PrimitiveFitMeshBuilder(),
+        mesh=(external.InstantMeshBuilder(m.instantmesh_dir) if m.instantmesh_dir
+              else PrimitiveFitMeshBuilder(catalogue=config.shape_prior)),
         pose=(external.FoundationPoseTracker(m.foundationpose_dir) if m.foundationpose_dir
               else FlowPnPTracker(progress=config.progress)),
     )

@@ -4,7 +4,9 @@ Box (x, y, yaw, l, w, h), upright cylinder (x, y, r, h) and sphere (x, y, r) sta
 plane; each is projected with the known camera and its silhouette is matched to the mask by
 maximising IoU (Nelder-Mead from an initial guess at the mask's contact with the table). The
 shape with the best IoU (a small penalty per parameter) wins. Because the primitive stands on the
-metric table plane, the mesh is metric and its pose on the chosen frame is known.
+metric table plane, the mesh is metric and its pose on the chosen frame is known. An object named
+like a kind of ``generator.assets`` (bowl, cup, mouse ...) is fitted with that mesh instead, free
+in position, yaw and uniform scale (a shape prior from the name, as a person would use).
 The real-model mesh (InstantMesh) is ``generator.reconstruct.models.external``.
 """
 from __future__ import annotations
@@ -18,6 +20,7 @@ import numpy as np
 import trimesh
 from scipy.optimize import minimize
 
+from generator.assets import OBJECT_SIZES, make_object_mesh
 from generator.reconstruct.geometry import Intrinsics, Plane, Pose, backproject, fit_plane, pixel_rays
 from generator.reconstruct.stages import DepthResult, MeshResult, ObjectNotFoundError
 
@@ -50,29 +53,64 @@ def support_plane(depth: DepthResult, frame_index: int, object_mask: np.ndarray)
 
 @dataclass
 class PrimitiveFitMeshBuilder:
+    """Fits on the first and the last frame (where the object is not much hidden) and keeps the
+    smaller fit: an object in the air, fitted as if it stood on the table, is placed too far
+    away along its rays and so comes out too large; on the table both fits agree (then the first
+    frame, as in the paper, unless the last is more than ``agree`` smaller)."""
+
     shapes: tuple[str, ...] = ("box", "cylinder", "sphere")
     max_iterations: int = 600
+    agree: float = 0.1
+    catalogue: bool = True  # an object named like a catalogue kind is fitted with that shape only
 
     def build(self, frames: np.ndarray, name: str, mask: np.ndarray, depth: DepthResult) -> MeshResult:
-        k = choose_mesh_frame(mask)
-        m = mask[k]
-        if m.sum() < 12:
-            raise ObjectNotFoundError(name, "mesh", f"mask on frame {k} has {int(m.sum())} pixels; too small to fit")
+        areas = mask.reshape(len(mask), -1).sum(axis=1)
+        candidates = [k for k in dict.fromkeys((0, len(mask) - 1)) if areas[k] >= 12]
+        candidates = [k for k in candidates if areas[k] >= 0.6 * max(areas[c] for c in candidates)]
+        if not candidates:
+            raise ObjectNotFoundError(name, "mesh", f"mask has {int(areas[0])} pixels on the first frame and "
+                                      f"{int(areas[-1])} on the last; too small to fit")
+        fits = [self._fit_frame(name, mask, depth, k) for k in candidates]
+        best = fits[0]
+        for other in fits[1:]:
+            if _diameter(other) < (1 - self.agree) * _diameter(best):
+                best = other
+        if len(fits) > 1:
+            best.details.update({f"diameter_frame_{f.frame_index}": _diameter(f) for f in fits})
+        log.info("mesh '%s': %s on frame %d, IoU %.3f, extents %s", name, best.kind, best.frame_index,
+                 best.details["iou"], np.round(best.mesh.extents, 3).tolist())
+        return best
+
+    def _fit_frame(self, name: str, mask: np.ndarray, depth: DepthResult, k: int) -> MeshResult:
         plane = support_plane(depth, k, mask.any(axis=0))
-        fitter = _SilhouetteFit(m, depth.intrinsics, plane)
-        results = [fitter.fit(shape, self.max_iterations) for shape in self.shapes]
-        best = min(results, key=lambda r: (1 - r[1]) + _PARAM_PENALTY * len(r[2]))
-        shape, iou, params = best
+        template = _catalogue_template(name) if self.catalogue and name in OBJECT_SIZES else None
+        fitter = _SilhouetteFit(mask[k], depth.intrinsics, plane, template)
+        shapes = ("template",) if template is not None else self.shapes
+        results = [fitter.fit(shape, self.max_iterations) for shape in shapes]
+        shape, iou, params = min(results, key=lambda r: (1 - r[1]) + _PARAM_PENALTY * len(r[2]))
         mesh, pose = fitter.primitive(shape, params)
-        log.info("mesh '%s': %s fit on frame %d, IoU %.3f, extents %s", name, shape, k, iou,
-                 np.round(mesh.extents, 3).tolist())
         ious = {f"iou_{s}": float(i) for s, i, _ in results}
-        return MeshResult(mesh, metric=True, kind=shape, frame_index=k, pose=pose, details={"iou": iou, **ious})
+        kind = f"catalogue:{name}" if shape == "template" else shape
+        return MeshResult(mesh, metric=True, kind=kind, frame_index=k, pose=pose, details={"iou": iou, **ious})
+
+
+def _catalogue_template(kind: str) -> trimesh.Trimesh:
+    """The catalogue's mesh of ``kind`` centred on its bounding box (shape prior, real size)."""
+    mesh = make_object_mesh(kind).copy()
+    mesh.apply_translation(-mesh.bounds.mean(axis=0))
+    return mesh
+
+
+def _diameter(fit: MeshResult) -> float:
+    return float(np.linalg.norm(fit.mesh.extents))
 
 
 class _SilhouetteFit:
-    def __init__(self, mask: np.ndarray, intr: Intrinsics, plane: Plane) -> None:
+    def __init__(self, mask: np.ndarray, intr: Intrinsics, plane: Plane,
+                 template: trimesh.Trimesh | None = None) -> None:
         self.intr = intr
+        self.template = template
+        self.template_hull = template.convex_hull.vertices if template is not None else None
         self.table = plane.frame()
         ys, xs = np.nonzero(mask)
         x0, x1, y0, y1 = xs.min(), xs.max() + 1, ys.min(), ys.max() + 1
@@ -114,16 +152,20 @@ class _SilhouetteFit:
     def fit(self, shape: str, max_iterations: int) -> tuple[str, float, np.ndarray]:
         x, y, width, height = self.init
         lw, lh = math.log(max(width, 1e-3)), math.log(max(height * 0.6, 1e-3))
+        lr = lw - math.log(2)
         starts = {
-            "box": [np.array([x, y, yaw, lw, lw - 0.3, lh]) for yaw in (0.0, math.pi / 4)],
-            "cylinder": [np.array([x, y, lw - math.log(2), lh])],
-            "sphere": [np.array([x, y, lw - math.log(2)])],
+            "box": [np.array([x, y, yaw, lw, lw - 0.5, lh]) for yaw in (0.0, math.pi / 6, math.pi / 3)],
+            "cylinder": [np.array([x, y, lr, lh])],
+            "sphere": [np.array([x, y, lr])],
         }
+        if self.template is not None:  # uniform scale of the template from the mask's width
+            ls = lw - math.log(max(self.template.extents[:2]))
+            starts["template"] = [np.array([x, y, yaw, ls]) for yaw in (0.0, math.pi / 3, 2 * math.pi / 3)]
         if shape not in starts:
             raise ValueError(f"unknown primitive {shape!r}; expected one of {sorted(starts)}")
         best_iou, best_params = -1.0, starts[shape][0]
         for start in starts[shape]:
-            simplex = _initial_simplex(start, width)
+            simplex = _initial_simplex(start, width, shape in ("box", "template"))
             res = minimize(lambda p: 1.0 - self.iou(shape, p), start, method="Nelder-Mead",
                            options={"initial_simplex": simplex, "maxiter": max_iterations, "xatol": 1e-4, "fatol": 1e-4})
             iou = 1.0 - float(res.fun)
@@ -132,28 +174,43 @@ class _SilhouetteFit:
         return shape, best_iou, best_params
 
     def primitive(self, shape: str, p: np.ndarray) -> tuple[trimesh.Trimesh, Pose]:
+        """The fitted mesh (object frame at its bounding-box centre) and its camera-frame pose."""
         if shape == "box":
-            x, y, yaw, ll, lw, lh = p
-            l, w, h = math.exp(ll), math.exp(lw), math.exp(lh)
-            mesh = trimesh.creation.box(extents=(l, w, h))
+            mesh = trimesh.creation.box(extents=np.exp(p[3:6]))
         elif shape == "cylinder":
-            x, y, lr, lh = p
-            yaw, r, h = 0.0, math.exp(lr), math.exp(lh)
-            mesh = trimesh.creation.cylinder(radius=r, height=h, sections=32)
+            mesh = trimesh.creation.cylinder(radius=math.exp(p[2]), height=math.exp(p[3]), sections=32)
+        elif shape == "sphere":
+            mesh = trimesh.creation.icosphere(subdivisions=2, radius=math.exp(p[2]))
         else:
-            x, y, lr = p
-            yaw, r = 0.0, math.exp(lr)
-            h = 2 * r
-            mesh = trimesh.creation.icosphere(subdivisions=2, radius=r)
+            mesh = self.template.copy()
+            mesh.apply_scale(math.exp(p[3]))
+        return mesh, self._pose(shape, p, float(mesh.extents[2]))
+
+    def _pose(self, shape: str, p: np.ndarray, height: float) -> Pose:
+        yaw = p[2] if shape in ("box", "template") else 0.0
         c, s = math.cos(yaw), math.sin(yaw)
-        local = Pose(np.array([[c, -s, 0], [s, c, 0], [0, 0, 1.0]]), np.array([x, y, h / 2]))
-        return mesh, self.table.compose(local)
+        local = Pose(np.array([[c, -s, 0], [s, c, 0], [0, 0, 1.0]]), np.array([p[0], p[1], height / 2]))
+        return self.table.compose(local)
+
+    def _outline_points(self, shape: str, p: np.ndarray) -> tuple[np.ndarray, float]:
+        """Object-frame points whose projection's convex hull is the silhouette, and the height."""
+        if shape == "box":
+            l, w, h = np.exp(p[3:6])
+            return np.array([[sx * l, sy * w, sz * h] for sx in (-.5, .5) for sy in (-.5, .5) for sz in (-.5, .5)]), h
+        if shape == "cylinder":
+            r, h = math.exp(p[2]), math.exp(p[3])
+            return np.vstack([_CIRCLE * [r, r, 0] + [0, 0, z] for z in (-h / 2, h / 2)]), h
+        if shape == "sphere":
+            r = math.exp(p[2])
+            return _SPHERE * r, 2 * r
+        scale = math.exp(p[3])
+        return self.template_hull * scale, float(self.template.extents[2]) * scale
 
     def iou(self, shape: str, p: np.ndarray) -> float:
-        if np.any(np.abs(p[3 if shape == "box" else 2:]) > 10):
+        if np.any(np.abs(p[3 if shape in ("box", "template") else 2:]) > 10):
             return 0.0
-        mesh, pose = self.primitive(shape, p)
-        pts = pose.apply(_silhouette_points(mesh, shape))
+        local, height = self._outline_points(shape, p)
+        pts = self._pose(shape, p, height).apply(local)
         if np.any(pts[:, 2] <= 1e-3):
             return 0.0
         uv = (self.intr.project(pts) - 0.5 - self.origin) * self.scale
@@ -165,15 +222,14 @@ class _SilhouetteFit:
         return float((sil & self.target).sum() / union) if union else 0.0
 
 
-def _silhouette_points(mesh: trimesh.Trimesh, shape: str) -> np.ndarray:
-    if shape == "sphere":  # a sphere's outline needs more than its coarse vertices
-        return trimesh.creation.icosphere(subdivisions=3, radius=float(mesh.extents[0] / 2)).vertices
-    return mesh.vertices
+_CIRCLE = np.stack([np.cos(np.linspace(0, 2 * np.pi, 48, endpoint=False)),
+                    np.sin(np.linspace(0, 2 * np.pi, 48, endpoint=False)), np.zeros(48)], axis=1)
+_SPHERE = trimesh.creation.icosphere(subdivisions=3, radius=1.0).vertices
 
 
-def _initial_simplex(start: np.ndarray, width: float) -> np.ndarray:
-    steps = np.full(len(start), 0.25)
-    steps[:2] = width / 3
-    if len(start) == 6:
+def _initial_simplex(start: np.ndarray, width: float, has_yaw: bool) -> np.ndarray:
+    steps = np.full(len(start), 0.25)  # log sizes
+    steps[:2] = width / 3  # position on the table, metres
+    if has_yaw:
         steps[2] = 0.4
     return np.vstack([start] + [start + np.eye(len(start))[i] * steps[i] for i in range(len(start))])

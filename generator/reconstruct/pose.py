@@ -7,9 +7,11 @@ pyramidal LK (forward-backward checked, kept inside the mask); ``solvePnPRansac`
 surviving 2D-3D pairs gives the rotation and the direction of the object from the camera; where
 fewer than ``min_points`` survive, the rotation is held and the direction follows the mask
 centroid. The distance along that direction is the median depth on the mask plus the offset
-(object centre behind its visible surface) measured on the mesh's frame. Frames with no mask give None (hidden or lost). Tracking runs forwards and
-backwards from the mesh's frame. The real-model tracker (FoundationPose) is
-``generator.reconstruct.models.external``.
+(object centre behind its visible surface) measured on the mesh's frame. With a table-plane
+prior, whose depth puts an object in the air too far away, the distance from the change in mask
+area is used instead where it is nearer. Frames with no mask give None (hidden or lost).
+Tracking runs forwards and backwards from the mesh's frame. The real-model tracker
+(FoundationPose) is ``generator.reconstruct.models.external``.
 """
 from __future__ import annotations
 
@@ -128,7 +130,8 @@ class FlowPnPTracker:
         if len(uv) < self.min_points:
             return None
         ok, rvec, tvec, inliers = cv2.solvePnPRansac(
-            obj.astype(np.float64), uv.astype(np.float64) + 0.5, intr.matrix, None,  # OpenCV's pixel centres are integers, ours +0.5
+            # OpenCV's pixel centres are integers, ours are at +0.5
+            obj.astype(np.float64), uv.astype(np.float64) + 0.5, intr.matrix, None,
             rvec=prev.rvec().reshape(3, 1).copy(), tvec=prev.translation.reshape(3, 1).copy(),
             useExtrinsicGuess=True, iterationsCount=100, reprojectionError=self.reprojection_px,
             flags=cv2.SOLVEPNP_ITERATIVE)

@@ -12,17 +12,17 @@ from generator.reconstruct.synthetic import SyntheticCamera, SyntheticObject, Sy
 from generator.reconstruct.video import write_video
 
 CAMERA = SyntheticCamera(width=256, height=192, height_m=0.4, pitch_deg=45)
-GARLIC = (0.07, 0.05, 0.04)
-BOWL = (0.10, 0.10, 0.06)
+TIN = (0.07, 0.05, 0.04)
+JAR = (0.10, 0.10, 0.06)
 
 
 def push_scene(num_frames: int = 16) -> SyntheticVideo:
     """A textured box pushed past a static cylinder."""
     return render([
-        SyntheticObject("garlic", "box", GARLIC, (230, 230, 240),
-                        trajectory("push", (-0.06, -0.02), GARLIC, num_frames, end=(0.08, 0.02))),
-        SyntheticObject("bowl", "cylinder", BOWL, (60, 90, 200),
-                        trajectory("static", (0.02, 0.15), BOWL, num_frames)),
+        SyntheticObject("tin", "box", TIN, (230, 230, 240),
+                        trajectory("push", (-0.06, -0.02), TIN, num_frames, end=(0.08, 0.02))),
+        SyntheticObject("jar", "cylinder", JAR, (60, 90, 200),
+                        trajectory("static", (0.02, 0.15), JAR, num_frames)),
     ], CAMERA)
 
 

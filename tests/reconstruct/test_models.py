@@ -30,7 +30,7 @@ pytest.importorskip("transformers")
 def model_dirs(tmp_path_factory):
     root = tmp_path_factory.mktemp("models")
     return {
-        "dino": tiny_models.grounding_dino(root / "dino", ["garlic", "bowl", "computer", "mouse"]),
+        "dino": tiny_models.grounding_dino(root / "dino", ["tin", "jar", "computer", "mouse"]),
         "sam2": tiny_models.sam2_video(root / "sam2"),
         "depth_pro": tiny_models.depth_pro(root / "depth_pro"),
         "depth_anything": tiny_models.depth_anything_metric(root / "depth_anything"),
@@ -39,19 +39,19 @@ def model_dirs(tmp_path_factory):
 
 def test_grounding_dino_boxes_and_misses(model_dirs, push_video):
     frames = push_video.frames[:1]
-    names = ["garlic", "computer_mouse"]
+    names = ["tin", "computer_mouse"]
     found = GroundingDinoDetector.load(model_dirs["dino"], box_threshold=0.0).detect(frames, names)
     assert set(found.boxes) == set(names) and not found.misses
     for box in found.boxes.values():
         assert 0 <= box.x0 < box.x1 <= frames.shape[2] and 0 <= box.y0 < box.y1 <= frames.shape[1]
         assert 0.0 <= box.score <= 1.0
-    strict = GroundingDinoDetector.load(model_dirs["dino"], box_threshold=1.01).detect(frames, ["bowl"])
-    assert "below the threshold" in strict.misses["bowl"]
+    strict = GroundingDinoDetector.load(model_dirs["dino"], box_threshold=1.01).detect(frames, ["jar"])
+    assert "below the threshold" in strict.misses["jar"]
 
 
 def test_name_token_spans():
-    assert name_token_spans([2, 6, 5, 7, 8, 5, 3], {"garlic": [6], "computer_mouse": [7, 8], "cup": [9]}) == {
-        "garlic": [1], "computer_mouse": [3, 4]}
+    assert name_token_spans([2, 6, 5, 7, 8, 5, 3], {"tin": [6], "computer_mouse": [7, 8], "cup": [9]}) == {
+        "tin": [1], "computer_mouse": [3, 4]}
 
 
 def test_sam2_video_masks_for_every_frame(model_dirs, push_video):
@@ -64,7 +64,7 @@ def test_sam2_video_masks_for_every_frame(model_dirs, push_video):
 
 
 def test_positive_points_lie_inside_the_mask(push_video):
-    mask = push_video.masks["garlic"][0]
+    mask = push_video.masks["tin"][0]
     points = positive_points(mask, Box.from_mask(mask))
     assert points.shape == (5, 2)
     assert mask[points[:, 1].astype(int), points[:, 0].astype(int)].all()
@@ -110,9 +110,9 @@ def test_models_backend_builds_the_model_stages(model_dirs, tmp_path, push_files
     # random weights give random masks and depth: the run either writes a loadable scene or
     # reports, per object, which stage failed
     try:
-        result = run_pipeline(video, "push garlic next to bowl", ["garlic", "bowl"], config, stages)
+        result = run_pipeline(video, "push tin next to jar", ["tin", "jar"], config, stages)
     except ReconstructionError as exc:
-        assert "no object could be reconstructed" in str(exc) and "garlic (" in str(exc)
+        assert "no object could be reconstructed" in str(exc) and "tin (" in str(exc)
     else:
         assert load_scene_spec(result.scene_path).pose_frame == "camera"
 
@@ -147,19 +147,19 @@ def test_external_checkouts_through_the_pipeline(tmp_path, push_files):
     config = ReconstructConfig(out_dir=tmp_path / "out", prompts=prompts, camera=camera_prior(), progress=False)
     stages = build_stages(config)
     stages.mesh, stages.pose = InstantMeshBuilder(instantmesh), FoundationPoseTracker(foundationpose)
-    result = run_pipeline(video, "push garlic next to bowl", ["garlic"], config, stages)
-    garlic = load_scene_spec(result.scene_path).object("garlic")
-    rep = result.report.objects["garlic"]
+    result = run_pipeline(video, "push tin next to jar", ["tin"], config, stages)
+    tin = load_scene_spec(result.scene_path).object("tin")
+    rep = result.report.objects["tin"]
     assert rep.mesh_kind == "instantmesh" and rep.metric_mesh is False
     # the unit cube is rescaled by rho = D_image / D_mesh, D_mesh = sqrt(3)
-    assert garlic.size[0] == pytest.approx(rep.rho, rel=1e-6) and 0.02 < garlic.size[0] < 0.2
-    assert garlic.poses[3][:3] == pytest.approx((0.03, 0.0, 0.5))
+    assert tin.size[0] == pytest.approx(rep.rho, rel=1e-6) and 0.02 < tin.size[0] < 0.2
+    assert tin.poses[3][:3] == pytest.approx((0.03, 0.0, 0.5))
 
 
 def test_external_checkout_errors_are_clear(tmp_path, push_video):
     depth = TablePlaneDepth(camera_prior()).estimate(push_video.frames[:2], {})
     with pytest.raises(ReconstructionError, match="InstantMesh: .*run.py not found"):
-        InstantMeshBuilder(tmp_path).build(push_video.frames[:2], "garlic", push_video.masks["garlic"][:2], depth)
+        InstantMeshBuilder(tmp_path).build(push_video.frames[:2], "tin", push_video.masks["tin"][:2], depth)
     (tmp_path / "run.py").write_text("import sys; sys.exit('CUDA not available')")
     with pytest.raises(ReconstructionError, match="exited with status 1:\nCUDA not available"):
-        InstantMeshBuilder(tmp_path).build(push_video.frames[:2], "garlic", push_video.masks["garlic"][:2], depth)
+        InstantMeshBuilder(tmp_path).build(push_video.frames[:2], "tin", push_video.masks["tin"][:2], depth)

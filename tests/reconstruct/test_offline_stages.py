@@ -13,7 +13,7 @@ from generator.reconstruct.pose import FlowPnPTracker
 from generator.reconstruct.scale import diameter, scale_ratio
 from generator.reconstruct.segment import GrabCutFlowSegmenter, mask_iou
 from generator.reconstruct.stages import Box
-from tests.reconstruct.conftest import BOWL, CAMERA, GARLIC, camera_prior
+from tests.reconstruct.conftest import JAR, CAMERA, TIN, camera_prior
 
 
 def box_iou(a: Box, b: Box) -> float:
@@ -24,15 +24,15 @@ def box_iou(a: Box, b: Box) -> float:
 
 
 def test_motion_detector_finds_the_moving_object(push_video):
-    det = MotionDetector().detect(push_video.frames, ["garlic", "bowl"])
-    truth = Box.from_mask(push_video.masks["garlic"][0])
-    assert box_iou(det.boxes["garlic"], truth) > 0.6
-    assert "bowl" in det.misses and "--prompts" in det.misses["bowl"]  # static: cannot be found by motion
+    det = MotionDetector().detect(push_video.frames, ["tin", "jar"])
+    truth = Box.from_mask(push_video.masks["tin"][0])
+    assert box_iou(det.boxes["tin"], truth) > 0.6
+    assert "jar" in det.misses and "--prompts" in det.misses["jar"]  # static: cannot be found by motion
 
 
 def test_prompt_detector_reports_missing_names(push_video):
-    det = PromptBoxDetector({"garlic": Box(1, 2, 30, 40)}, "boxes.json").detect(push_video.frames, ["garlic", "cup"])
-    assert det.boxes["garlic"] == Box(1, 2, 30, 40)
+    det = PromptBoxDetector({"tin": Box(1, 2, 30, 40)}, "boxes.json").detect(push_video.frames, ["tin", "cup"])
+    assert det.boxes["tin"] == Box(1, 2, 30, 40)
     assert "boxes.json has no box named 'cup'" in det.misses["cup"]
 
 
@@ -43,20 +43,20 @@ def test_grabcut_flow_tracks_masks(push_video):
         ious = [mask_iou(masks[name][k], truth[k]) for k in range(len(truth))]
         assert min(ious) > 0.85, (name, ious)
     # the tracked box follows the pushed object across the image
-    first, last = Box.from_mask(masks["garlic"][0]), Box.from_mask(masks["garlic"][-1])
+    first, last = Box.from_mask(masks["tin"][0]), Box.from_mask(masks["tin"][-1])
     assert last.x0 - first.x0 > 20
 
 
 def test_table_plane_depth_is_exact_on_the_table_and_close_on_objects(push_video):
     result = TablePlaneDepth(camera_prior()).estimate(push_video.frames, push_video.masks)
-    objects = push_video.masks["garlic"][0] | push_video.masks["bowl"][0]
+    objects = push_video.masks["tin"][0] | push_video.masks["jar"][0]
     table = ~objects
     np.testing.assert_allclose(result.depth[0][table], push_video.depth[0][table], rtol=1e-4)
     ratio = result.depth[0][objects] / push_video.depth[0][objects]
     assert (np.maximum(ratio, 1 / ratio) < 1.25).mean() > 0.95  # d1 on object pixels
 
 
-@pytest.mark.parametrize("name, kind, size", [("garlic", "box", GARLIC), ("bowl", "cylinder", BOWL)])
+@pytest.mark.parametrize("name, kind, size", [("tin", "box", TIN), ("jar", "cylinder", JAR)])
 def test_primitive_fit_recovers_shape_size_and_pose(push_video, name, kind, size):
     depth = TablePlaneDepth(camera_prior()).estimate(push_video.frames, push_video.masks)
     built = PrimitiveFitMeshBuilder().build(push_video.frames, name, push_video.masks[name], depth)
@@ -68,22 +68,22 @@ def test_primitive_fit_recovers_shape_size_and_pose(push_video, name, kind, size
 def test_scale_ratio_is_one_for_a_mesh_seen_with_true_depth(push_video):
     depth = push_video.depth[0]
     mesh = PrimitiveFitMeshBuilder().build(
-        push_video.frames, "garlic", push_video.masks["garlic"],
+        push_video.frames, "tin", push_video.masks["tin"],
         TablePlaneDepth(camera_prior()).estimate(push_video.frames, push_video.masks)).mesh
-    rho = scale_ratio(CAMERA.intrinsics, push_video.masks["garlic"][0], depth, mesh)
+    rho = scale_ratio(CAMERA.intrinsics, push_video.masks["tin"][0], depth, mesh)
     assert 0.8 < rho < 1.05  # visible points span (almost) the full diagonal
     half = mesh.copy()
     half.apply_scale(0.5)
-    assert scale_ratio(CAMERA.intrinsics, push_video.masks["garlic"][0], depth, half) == pytest.approx(2 * rho)
+    assert scale_ratio(CAMERA.intrinsics, push_video.masks["tin"][0], depth, half) == pytest.approx(2 * rho)
     assert diameter(np.array([[0, 0, 0], [3, 4, 0.0]])) == 5.0
 
 
 def test_flow_pnp_tracks_a_pushed_box(push_video):
     depth = TablePlaneDepth(camera_prior()).estimate(push_video.frames, push_video.masks)
-    mask = push_video.masks["garlic"]
-    built = PrimitiveFitMeshBuilder().build(push_video.frames, "garlic", mask, depth)
+    mask = push_video.masks["tin"]
+    built = PrimitiveFitMeshBuilder().build(push_video.frames, "tin", mask, depth)
     poses = FlowPnPTracker(progress=False).track(push_video.frames, mask, depth, built)
-    truth = push_video.poses["garlic"]
+    truth = push_video.poses["tin"]
     err = [np.linalg.norm(p.translation - g.translation) for p, g in zip(poses, truth)]
     assert np.mean(err) < 0.02 and max(err) < 0.04, err
     turned = Rotation.from_matrix(poses[-1].rotation) * Rotation.from_matrix(poses[0].rotation).inv()

@@ -27,10 +27,10 @@ def config(tmp_path, prompts=None, **kw) -> ReconstructConfig:
 
 def test_reconstruct_writes_a_loadable_scene(tmp_path, push_files, push_video):
     video, prompts = push_files
-    scene = reconstruct(video, "push garlic next to the bowl", ["garlic", "bowl"], config(tmp_path, prompts))
+    scene = reconstruct(video, "push tin next to the jar", ["tin", "jar"], config(tmp_path, prompts))
     loaded = load_scene_spec(tmp_path / "out" / "scene.json", check_files=True)
     assert loaded == scene
-    assert loaded.pose_frame == "camera" and loaded.task_class_name == "PushGarlicNextToTheBowl"
+    assert loaded.pose_frame == "camera" and loaded.task_class_name == "PushTinNextToTheJar"
     for obj in loaded.objects:
         assert len(obj.poses) == len(push_video.frames)
         truth = np.array(push_video.sizes[obj.name])
@@ -38,63 +38,63 @@ def test_reconstruct_writes_a_loadable_scene(tmp_path, push_files, push_video):
         start = np.array(obj.poses[0][:3])
         assert np.linalg.norm(start - push_video.poses[obj.name][0].translation) < 0.02
         assert (tmp_path / "out" / obj.urdf_path).read_text().count("../meshes/") == 2
-    garlic = json.loads((tmp_path / "out" / "scene.json").read_text())["objects"][0]
-    assert garlic["pose_delta"][0] > 0.05  # pushed to the right (camera x)
+    tin = json.loads((tmp_path / "out" / "scene.json").read_text())["objects"][0]
+    assert tin["pose_delta"][0] > 0.05  # pushed to the right (camera x)
 
 
 def test_partial_failure_is_reported_not_silent(tmp_path, push_files, caplog):
     video, prompts = push_files
-    partial = tmp_path / "only_garlic.json"
-    partial.write_text(json.dumps({"garlic": json.loads(prompts.read_text())["garlic"]}))
+    partial = tmp_path / "only_tin.json"
+    partial.write_text(json.dumps({"tin": json.loads(prompts.read_text())["tin"]}))
     with caplog.at_level(logging.WARNING):
-        result = run_pipeline(video, "push garlic next to bowl", ["garlic", "bowl"], config(tmp_path, partial))
-    assert [o.name for o in result.scene.objects] == ["garlic"]
-    failure = result.report.failures["bowl"]
-    assert failure.failed_stage == "detect" and "no box named 'bowl'" in failure.error
-    assert "bowl" in caplog.text and "failed" in caplog.text
+        result = run_pipeline(video, "push tin next to jar", ["tin", "jar"], config(tmp_path, partial))
+    assert [o.name for o in result.scene.objects] == ["tin"]
+    failure = result.report.failures["jar"]
+    assert failure.failed_stage == "detect" and "no box named 'jar'" in failure.error
+    assert "jar" in caplog.text and "failed" in caplog.text
     report = json.loads((tmp_path / "out" / "report.json").read_text())
-    assert report["objects"]["bowl"]["ok"] is False
+    assert report["objects"]["jar"]["ok"] is False
     with pytest.raises(ReconstructionError, match="never found"):
-        run_pipeline(video, "push garlic next to bowl", ["garlic", "bowl"], config(tmp_path, partial, strict=True))
+        run_pipeline(video, "push tin next to jar", ["tin", "jar"], config(tmp_path, partial, strict=True))
 
 
 def test_object_never_found_is_one_clear_error(tmp_path, push_video):
     still = write_video(tmp_path / "still.mp4", np.repeat(push_video.frames[:1], 5, axis=0))
-    with pytest.raises(ReconstructionError, match=r"no object could be reconstructed.*'bowl' never found"):
-        reconstruct(still, "look at the bowl", ["bowl"], config(tmp_path))  # nothing moves, no prompt
+    with pytest.raises(ReconstructionError, match=r"no object could be reconstructed.*'jar' never found"):
+        reconstruct(still, "look at the jar", ["jar"], config(tmp_path))  # nothing moves, no prompt
 
 
 def test_caption_object_mismatch(tmp_path, push_files):
     video, prompts = push_files
     with pytest.raises(CaptionMismatchError, match="'cup' is not mentioned in the caption"):
-        reconstruct(video, "push garlic next to bowl", ["garlic", "cup"], config(tmp_path, prompts))
+        reconstruct(video, "push tin next to jar", ["tin", "cup"], config(tmp_path, prompts))
 
 
 def test_unreadable_and_empty_videos(tmp_path):
     bad = tmp_path / "bad.mp4"
     bad.write_bytes(b"this is not a video")
     with pytest.raises(VideoError, match="bad.mp4: cannot read the video"):
-        reconstruct(bad, "push garlic", ["garlic"], config(tmp_path))
+        reconstruct(bad, "push tin", ["tin"], config(tmp_path))
     with pytest.raises(VideoError, match="no such video file"):
-        reconstruct(tmp_path / "missing.mp4", "push garlic", ["garlic"], config(tmp_path))
+        reconstruct(tmp_path / "missing.mp4", "push tin", ["tin"], config(tmp_path))
     empty = tmp_path / "empty.mp4"
     empty.write_bytes(b"")
     with pytest.raises(VideoError, match="empty.mp4"):
-        reconstruct(empty, "push garlic", ["garlic"], config(tmp_path))
+        reconstruct(empty, "push tin", ["tin"], config(tmp_path))
 
 
 def test_cli_runs_and_downscaled_intrinsics_follow(tmp_path, push_files):
     video, prompts = push_files
     intr = camera_prior().intrinsics
     out = tmp_path / "cli"
-    status = main([str(video), "--caption", "push garlic next to bowl", "--objects", "garlic", "bowl",
+    status = main([str(video), "--caption", "push tin next to jar", "--objects", "tin", "jar",
                    "--prompts", str(prompts), "--intrinsics", f"{intr.fx},{intr.fy},{intr.cx},{intr.cy}",
                    "--camera-height", "0.4", "--camera-pitch", "45", "--max-side", "128", "--no-progress",
                    "--out", str(out)])
     assert status == 0
     report = json.loads((out / "report.json").read_text())
     assert report["intrinsics"][0] == pytest.approx(intr.fx / 2)
-    assert load_scene_spec(out / "scene.json").object("garlic").size[0] > 0
+    assert load_scene_spec(out / "scene.json").object("tin").size[0] > 0
     with pytest.raises(SystemExit):
         main(["--help"])
 
