@@ -22,6 +22,7 @@ from .controller import ControllerConfig
 from .ground_truth import get_ground_truth
 from .rendering import SceneRenderer
 from .scene_builder import SceneConfig, build_scene
+from .randomization import RandomizationConfig, Randomizer, scale_scene_objects
 from .sim import BatchedSim
 from .task_loader import load_task_dir
 
@@ -42,14 +43,17 @@ class V2PVectorEnv(VectorEnv):
                  backend: str | None = None, max_episode_steps: int | None = DEFAULT_EPISODE_LENGTH,
                  render_mode: str | None = None, terminate_on_success: bool = False,
                  scene_config: SceneConfig | None = None, controller_config: ControllerConfig | None = None,
-                 auto_reset: bool = True) -> None:
+                 auto_reset: bool = True, randomization: RandomizationConfig | dict | None = None) -> None:
         if render_mode not in (None, "rgb_array"):
             raise ValueError(f"render_mode must be None or 'rgb_array', got {render_mode!r}")
         self.definition = load_task_dir(task_dir)
-        self.scene = self.definition.scene
+        self.randomization = RandomizationConfig.coerce(randomization)
+        self.scene = scale_scene_objects(self.definition.scene, self.randomization.object_size_scale)
         self.built = build_scene(self.scene, scene_config)
         self.sim = BatchedSim(self.built, num_envs, device, backend, controller_config)
         self.device = self.sim.device
+        rnd = self.randomization
+        self.randomizer = Randomizer(self.sim, rnd) if rnd.mass_enabled or rnd.actions_enabled else None
         self.num_envs = num_envs
         self.max_episode_steps = int(max_episode_steps or DEFAULT_EPISODE_LENGTH)
         self.render_mode = render_mode
@@ -89,7 +93,7 @@ class V2PVectorEnv(VectorEnv):
 
     def _step(self, actions: torch.Tensor | np.ndarray):
         actions = torch.as_tensor(actions, dtype=torch.float32, device=self.device).reshape(self.num_envs, 7)
-        self.sim.apply_action(actions)
+        self.sim.apply_action(self.randomizer.action(actions) if self.randomizer else actions)
         states = self.sim.refresh()
         reward, generated_success, info = self._evaluate(actions, states)
         obs = self._observe(states)
@@ -152,6 +156,8 @@ class V2PVectorEnv(VectorEnv):
     def _reset_envs(self, env_ids: torch.Tensor) -> None:
         self.sim.reset_robot(env_ids)
         self.task.reset_objects_states(env_ids)
+        if self.randomizer:
+            self.randomizer.reset(env_ids)
         self.sim.finish_reset(env_ids)
         self._return[env_ids] = 0.0
         self._success_once[env_ids] = False

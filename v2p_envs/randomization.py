@@ -1,0 +1,165 @@
+"""Randomisation for sim2real data: object mass and size scaling, action noise and delay.
+
+Off by default (``RandomizationConfig()`` changes nothing and draws no random numbers). Pass
+``randomization=RandomizationConfig(...)`` (or a dict of its fields) to ``gym.make_vec`` /
+``V2PVectorEnv``; it works the same on the MuJoCo CPU and the MuJoCo Warp backends.
+
+- ``object_mass_scale=(lo, hi)``: per env and per episode, each free object's mass and inertia
+  are multiplied by a factor drawn uniformly in [lo, hi) from that env's random stream (so a
+  seeded env draws the same factors at any batch size). The constants MuJoCo derives from
+  them (subtree mass, inverse weights) are scaled exactly with it: for a free body they are
+  proportional to 1 / mass. Written to per-world model fields (``mujoco.batch`` ``expand`` on
+  the CPU, per-world ``put_model`` arrays on Warp); ``env.randomizer.mass_scale`` holds the
+  factors (N, number of free objects).
+- ``object_size_scale``: one factor for all objects of the vector env, applied to the scene
+  before it is compiled (meshes, masses and ``<name>_size`` follow). Per-env sizes are not
+  supported: the task contract gives each object one size (``sim.object_sizes[name]``, (3,)).
+- ``action_noise_std``: Gaussian noise added to the normalised action (before the controller
+  clips it to [-1, 1]), independently per env, step and dimension.
+- ``action_delay``: the controller acts on the action of ``action_delay`` env steps ago; after a
+  reset the queue holds "stay still, gripper open" actions. The reward sees the policy's action.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+from .scene_spec import SceneSpec
+
+__all__ = ["RandomizationConfig", "Randomizer", "scale_scene_objects", "HOLD_ACTION"]
+
+#: The action that keeps the hand where it is with the gripper open (what a delay queue starts with).
+HOLD_ACTION = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0)
+#: Model fields of a free body that mass scaling changes, and how: x s or x 1/s.
+_BODY_FIELDS = {"body_mass": 1, "body_inertia": 1, "body_subtreemass": 1, "body_invweight0": -1}
+
+
+@dataclass(frozen=True)
+class RandomizationConfig:
+    """Every field's default means "off"."""
+
+    object_mass_scale: tuple[float, float] = (1.0, 1.0)
+    object_size_scale: float = 1.0
+    action_noise_std: float = 0.0
+    action_delay: int = 0
+
+    def __post_init__(self) -> None:
+        lo, hi = self.object_mass_scale
+        if not 0.0 < lo <= hi:
+            raise ValueError(f"object_mass_scale must be (low, high) with 0 < low <= high, got {self.object_mass_scale}")
+        if not self.object_size_scale > 0.0:
+            raise ValueError(f"object_size_scale must be > 0, got {self.object_size_scale}")
+        if self.action_noise_std < 0.0:
+            raise ValueError(f"action_noise_std must be >= 0, got {self.action_noise_std}")
+        if self.action_delay < 0 or int(self.action_delay) != self.action_delay:
+            raise ValueError(f"action_delay must be a whole number of env steps >= 0, got {self.action_delay}")
+
+    @classmethod
+    def coerce(cls, value: "RandomizationConfig | Mapping[str, Any] | None") -> "RandomizationConfig":
+        if value is None:
+            return cls()
+        if isinstance(value, cls):
+            return value
+        if isinstance(value, Mapping):
+            known = {f.name for f in dataclasses.fields(cls)}
+            unknown = sorted(set(value) - known)
+            if unknown:
+                raise ValueError(f"randomization: unknown option(s) {unknown}; known: {sorted(known)}")
+            return cls(**{k: (tuple(v) if k == "object_mass_scale" else v) for k, v in value.items()})
+        raise TypeError(f"randomization must be a RandomizationConfig, a dict or None, got {type(value).__name__}")
+
+    @property
+    def mass_enabled(self) -> bool:
+        return self.object_mass_scale != (1.0, 1.0)
+
+    @property
+    def actions_enabled(self) -> bool:
+        return self.action_noise_std > 0.0 or self.action_delay > 0
+
+
+def scale_scene_objects(scene: SceneSpec, scale: float) -> SceneSpec:
+    """The scene with every object's size multiplied by ``scale`` (the same scene if 1)."""
+    if scale == 1.0:
+        return scene
+    objects = tuple(dataclasses.replace(o, size=tuple(float(s) * scale for s in o.size)) for o in scene.objects)
+    return dataclasses.replace(scene, objects=objects)
+
+
+def _per_env_model_fields(backend, names: tuple[str, ...]) -> dict[str, torch.Tensor]:
+    """Live (N, ...) torch views of per-env model fields on either backend."""
+    if backend.name == "warp":
+        return {n: backend.model_fields[n] for n in names}
+    if backend.name == "mujoco":
+        # mujoco.batch gives the field per-simulation values and returns the live array.
+        return {n: torch.from_numpy(backend._batch.expand(n)) for n in names}
+    raise NotImplementedError(f"mass randomisation does not support backend {backend.name!r}")
+
+
+class Randomizer:
+    """Applies a ``RandomizationConfig`` to one ``BatchedSim``: ``reset`` and ``action`` hooks."""
+
+    def __init__(self, sim, config: RandomizationConfig) -> None:
+        self.sim = sim
+        self.config = config
+        n, device = sim.num_envs, sim.device
+        model = sim.built.model
+        self.objects = tuple(o for o in sim.object_names if o not in sim.built.object_mocap_id)
+        self.mass_scale = torch.ones(n, len(self.objects), device=device)
+        if config.mass_enabled and self.objects:
+            self._fields = _per_env_model_fields(sim.backend, tuple(_BODY_FIELDS) + ("dof_invweight0",))
+            self._bodies = torch.tensor([model.body(o).id for o in self.objects], device=device)
+            self._dofs = torch.tensor([[sim.built.object_qvel_adr[o] + k for k in range(6)] for o in self.objects],
+                                      device=device)
+            # The model's values (every env starts from them), on the fields' devices and dtypes.
+            self._base = {name: field[0].clone() for name, field in self._fields.items()}
+        self._queue = None
+        if config.action_delay > 0:
+            hold = torch.tensor(HOLD_ACTION, device=device)
+            self._hold = hold
+            self._queue = hold.repeat(config.action_delay, n, 1)  # (delay, N, 7), oldest first
+
+    def reset(self, env_ids: torch.Tensor) -> None:
+        """Draw new mass factors for ``env_ids`` and clear their action queues."""
+        cfg = self.config
+        if cfg.mass_enabled and self.objects:
+            lo, hi = cfg.object_mass_scale
+            scale = self.sim.rng.uniform(env_ids, len(self.objects), low=lo, high=hi)
+            self.mass_scale[env_ids] = scale
+            self._write_masses(env_ids)
+        if self._queue is not None:
+            self._queue[:, env_ids] = self._hold
+
+    def _write_masses(self, env_ids: torch.Tensor) -> None:
+        fields, base = self._fields, self._base
+        for name, power in {**_BODY_FIELDS, "dof_invweight0": -1}.items():
+            field = fields[name]
+            rows = env_ids.to(field.device)[:, None]
+            scale = self.mass_scale[env_ids].to(field.device, field.dtype)
+            if name == "dof_invweight0":
+                cols = self._dofs.to(field.device)  # (objects, 6)
+                value = base[name][cols][None] * scale[:, :, None] ** power
+                field[rows, cols.reshape(-1)] = value.reshape(len(env_ids), -1)
+            else:
+                cols = self._bodies.to(field.device)
+                value = base[name][cols][None]
+                s = scale ** power
+                field[rows, cols] = value * (s[..., None] if value.dim() == 3 else s)
+
+    def action(self, actions: torch.Tensor) -> torch.Tensor:
+        """The action the controller executes for the policy's ``actions`` (N, 7)."""
+        cfg = self.config
+        if cfg.action_noise_std > 0.0:
+            all_ids = torch.arange(self.sim.num_envs, device=actions.device)
+            u = self.sim.rng.uniform(all_ids, 2, 7)
+            gauss = torch.sqrt(-2.0 * torch.log1p(-u[:, 0])) * torch.cos(2.0 * math.pi * u[:, 1])  # Box-Muller
+            actions = actions + cfg.action_noise_std * gauss
+        if self._queue is not None:
+            executed = self._queue[0].clone()
+            self._queue = torch.cat((self._queue[1:], actions[None]), dim=0)
+            actions = executed
+        return actions
