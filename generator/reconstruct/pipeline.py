@@ -109,7 +109,7 @@ def run_pipeline(video_path: Path | str, caption: str, object_names: Sequence[st
         reports[name].tracked_frames = int((counts >= _MIN_MASK_PIXELS).sum())
         if counts[0] < _MIN_MASK_PIXELS and counts[-1] < _MIN_MASK_PIXELS:
             _fail(reports[name], "segment", ObjectNotFoundError(
-                name, "segment", "no mask on the first or the last frame inside the detected box"), config.strict)
+                name, "segment", "no mask on the first or the last frame"), config.strict)
     live = {n: m for n, m in masks.items() if reports[n].failed_stage is None}
     if not live:
         _raise_all_failed(report, video_path)

@@ -101,7 +101,8 @@ def test_missing_model_fails_fast_offline(monkeypatch, tmp_path):
 
 def test_models_backend_builds_the_model_stages(model_dirs, tmp_path, push_files):
     video, prompts = push_files
-    config = ReconstructConfig(out_dir=tmp_path / "out", backend="models", prompts=prompts, progress=False)
+    config = ReconstructConfig(out_dir=tmp_path / "out", backend="models", prompts=prompts, max_frames=4,
+                               progress=False)
     config.models.detector, config.models.segmenter = str(model_dirs["dino"]), str(model_dirs["sam2"])
     config.models.depth = str(model_dirs["depth_pro"])
     stages = build_stages(config)
