@@ -105,3 +105,16 @@ def test_write_then_read_video_round_trip(tmp_path, push_video):
     frames = read_video(write_video(tmp_path / "v.mp4", push_video.frames[:3]))
     assert frames.shape == push_video.frames[:3].shape
     assert np.abs(frames.astype(int) - push_video.frames[:3]).mean() < 4
+
+
+def test_subcommand_mounts_on_a_parent_cli(tmp_path):
+    import argparse
+
+    from generator.reconstruct.cli import add_reconstruct_parser, run_reconstruct
+
+    parser = argparse.ArgumentParser(prog="v2p")
+    add_reconstruct_parser(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(["reconstruct", "v.mp4", "--caption", "throw garlic into bowl", "--objects", "garlic",
+                              "bowl", "--intrinsics", "500,500,320,240", "--backend", "models", "--out", str(tmp_path)])
+    assert args.func is run_reconstruct and args.intrinsics.fx == 500 and args.objects == ["garlic", "bowl"]
+    assert run_reconstruct(args) == 2  # v.mp4 does not exist: logged, exit status 2
