@@ -112,10 +112,9 @@ def _add_stage(spec: mujoco.MjSpec, config: SceneConfig) -> None:
                            pos=[0, 0, h / 2], material="table", friction=[0.8, 0.005, 0.0001])
     for geom in (floor, table):
         geom.contype, geom.conaffinity = WORLD_BIT, WORLD_BIT | ROBOT_BIT
-    world.add_camera(name=RENDER_CAMERA, pos=[0.95, 0.75, h + 0.75], fovy=45.0,
-                     mode=mujoco.mjtCamLight.mjCAMLIGHT_TARGETBODY, targetbody="world")
-    spec.camera(RENDER_CAMERA).mode = mujoco.mjtCamLight.mjCAMLIGHT_FIXED
-    _look_at(spec.camera(RENDER_CAMERA), np.array([0.95, 0.75, h + 0.75]), np.array([-0.05, 0.0, h + 0.05]))
+    eye = np.array([1.0, 0.8, h + 0.8])
+    camera = world.add_camera(name=RENDER_CAMERA, pos=eye.tolist(), fovy=45.0)
+    _look_at(camera, eye, np.array([-0.2, 0.0, h + 0.18]))
 
 
 def _look_at(camera: mujoco.MjsCamera, eye: np.ndarray, target: np.ndarray) -> None:
