@@ -1,0 +1,20 @@
+"""RL training and evaluation: one trainer interface, adapters per library, the paper's protocol.
+
+    from baselines.rl import TrainConfig, train, evaluate_checkpoints
+    result = train(TrainConfig("V2P-PushLeft-v0", trainer="rl_games", num_envs=256, steps=2_000_000))
+    record = evaluate_checkpoints([result.checkpoint], seeds=[0, 1, 2], episodes=10)
+
+Trainers (``TRAINERS``): ``rl_games`` (the paper's, default), ``sb3``, ``skrl``; each adapter is
+imported only when used. ``summarize_training_log`` turns a run's logs into reward-reflection
+statistics.
+"""
+from .config import TrainConfig, load_ppo_config, task_dir_of
+from .evaluate import EvaluationRecord, evaluate_checkpoints, evaluate_policy
+from .log_summary import TrainingSummary, format_summary, summarize_training_log
+from .recorder import TrainingRecorder
+from .trainer import TRAINERS, Policy, Trainer, TrainResult, get_trainer, load_policy, make_env, read_run, train
+
+__all__ = ["TrainConfig", "load_ppo_config", "task_dir_of", "EvaluationRecord", "evaluate_checkpoints",
+           "evaluate_policy", "TrainingSummary", "format_summary", "summarize_training_log", "TrainingRecorder",
+           "TRAINERS", "Policy", "Trainer", "TrainResult", "get_trainer", "load_policy", "make_env", "read_run",
+           "train"]

@@ -1,0 +1,118 @@
+"""skrl 2.1: ``wrap_env`` on our vector env (skrl picks its gymnasium wrapper natively) and skrl's
+PPO with the task's ppo.yaml mapped onto ``PPO_CFG``. Time-outs bootstrap (skrl's
+``time_limit_bootstrap``, from the value of the observation before the last step)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from skrl.agents.torch.ppo import PPO, PPO_CFG
+from skrl.envs.wrappers.torch import wrap_env
+from skrl.memories.torch import RandomMemory
+from skrl.models.torch import DeterministicMixin, GaussianMixin, Model
+from skrl.resources.preprocessors.torch import RunningStandardScaler
+from skrl.trainers.torch import SequentialTrainer
+
+from .config import TrainConfig, load_ppo_config
+from .trainer import Policy, Trainer
+
+__all__ = ["SkrlTrainer", "make_agent"]
+
+
+def _mlp(n_in: int, units: list[int]) -> nn.Sequential:
+    layers, last = [], n_in
+    for u in units:
+        layers += [nn.Linear(last, u), nn.ELU()]
+        last = u
+    return nn.Sequential(*layers)
+
+
+class _Policy(GaussianMixin, Model):
+    def __init__(self, observation_space, action_space, device, units):
+        Model.__init__(self, observation_space=observation_space, action_space=action_space, device=device)
+        GaussianMixin.__init__(self, clip_actions=True, role="policy")
+        self.net = _mlp(self.num_observations, units)
+        self.mean = nn.Linear(units[-1], self.num_actions)
+        self.log_std = nn.Parameter(torch.zeros(self.num_actions))
+
+    def compute(self, inputs, role=""):
+        return self.mean(self.net(inputs["observations"])), {"log_std": self.log_std}
+
+
+class _Value(DeterministicMixin, Model):
+    def __init__(self, observation_space, device, units):
+        Model.__init__(self, observation_space=observation_space, device=device)
+        DeterministicMixin.__init__(self, role="value")
+        self.net = nn.Sequential(_mlp(self.num_observations, units), nn.Linear(units[-1], 1))
+
+    def compute(self, inputs, role=""):
+        return self.net(inputs["observations"]), {}
+
+
+def make_agent(cfg: TrainConfig, obs_space, act_space, num_envs: int, run_dir: Path | None = None) -> PPO:
+    ppo = load_ppo_config(cfg.env_id, cfg.ppo_overrides)["params"]
+    c, units = ppo["config"], ppo["network"]["mlp"]["units"]
+    device = cfg.device
+    rollouts = int(c["horizon_length"])
+    batch = rollouts * num_envs
+    agent_cfg = PPO_CFG(
+        rollouts=rollouts, learning_epochs=int(c["mini_epochs"]),
+        mini_batches=max(batch // int(c["minibatch_size"]), 4), discount_factor=float(c["gamma"]),
+        gae_lambda=float(c["tau"]), learning_rate=float(c["learning_rate"]), grad_norm_clip=float(c["grad_norm"]),
+        ratio_clip=float(c["e_clip"]), value_clip=float(c["e_clip"]) if c.get("clip_value") else 0.0,
+        entropy_loss_scale=float(c["entropy_coef"]), value_loss_scale=float(c["critic_coef"]) / 2,
+        kl_threshold=0.0, time_limit_bootstrap=bool(c.get("value_bootstrap", True)),
+        rewards_shaper=(lambda r, *a, s=float(c["reward_shaper"].get("scale_value", 1.0)): r * s),
+        observation_preprocessor=RunningStandardScaler if c.get("normalize_input") else None,
+        observation_preprocessor_kwargs={"size": obs_space, "device": device},
+        value_preprocessor=RunningStandardScaler if c.get("normalize_value") else None,
+        value_preprocessor_kwargs={"size": 1, "device": device},
+    )
+    agent_cfg.experiment.directory = str(run_dir or "runs")
+    agent_cfg.experiment.experiment_name = "skrl"
+    agent_cfg.experiment.write_interval = 0  # our TrainingRecorder logs
+    agent_cfg.experiment.checkpoint_interval = 0
+    models = {"policy": _Policy(obs_space, act_space, device, units), "value": _Value(obs_space, device, units)}
+    memory = RandomMemory(memory_size=rollouts, num_envs=num_envs, device=device)
+    return PPO(models=models, memory=memory, cfg=agent_cfg, observation_space=obs_space, action_space=act_space,
+               device=device)
+
+
+class SkrlTrainer(Trainer):
+    name = "skrl"
+
+    def fit(self, cfg: TrainConfig, env, run_dir: Path) -> Path:
+        from skrl.utils import set_seed
+
+        set_seed(cfg.seed)
+        wrapped = wrap_env(env, wrapper="gymnasium")
+        agent = make_agent(cfg, wrapped.observation_space, wrapped.action_space, wrapped.num_envs, run_dir)
+        checkpoint = run_dir / "checkpoints" / "agent.pt"
+        checkpoint.parent.mkdir(parents=True, exist_ok=True)
+        if cfg.resume:
+            agent.load(str(checkpoint))
+        remaining = max(int(cfg.steps) - env.env_steps, 0)
+        timesteps = -(-remaining // env.num_envs)
+        trainer = SequentialTrainer(cfg={"timesteps": timesteps, "headless": True, "disable_progressbar": True,
+                                         "close_environment_at_exit": False}, env=wrapped, agents=agent)
+        trainer.train()
+        agent.save(str(checkpoint))
+        return checkpoint
+
+    def load_policy(self, checkpoint: Path, env, device: str = "cpu") -> Policy:
+        from .trainer import read_run
+
+        cfg = TrainConfig(**{**read_run(checkpoint)["config"], "device": device})
+        agent = make_agent(cfg, env.single_observation_space, env.single_action_space, env.num_envs)
+        agent.load(str(checkpoint))
+        agent.enable_training_mode(False)
+        pre = agent._observation_preprocessor
+
+        @torch.no_grad()
+        def policy(obs: torch.Tensor) -> torch.Tensor:
+            mean, _ = agent.policy.compute({"observations": pre(obs.to(device))})
+            return torch.clamp(mean, -1.0, 1.0)
+
+        return policy

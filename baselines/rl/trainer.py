@@ -1,0 +1,148 @@
+"""The trainer interface: one class per RL library, chosen by name.
+
+A trainer turns a ``TrainConfig`` into a run folder::
+
+    <run_dir>/run.json        what was run (config, trainer, steps, wall time, checkpoint)
+    <run_dir>/metrics.jsonl   TrainingRecorder rows (reward components, success per period)
+    <run_dir>/tb/             tensorboard logs of the same
+    <run_dir>/checkpoints/    the library's own checkpoints
+
+and loads a checkpoint back as a ``Policy``: a callable from a batch of observations (torch,
+on the env's device) to a batch of actions in [-1, 1], deterministic (the mean action).
+"""
+from __future__ import annotations
+
+import importlib
+import json
+import time
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import gymnasium as gym
+import torch
+
+from .config import RUN_FILE, TrainConfig, write_run_file
+from .recorder import TrainingRecorder
+
+__all__ = ["Trainer", "TrainResult", "Policy", "TRAINERS", "get_trainer", "train", "load_policy",
+           "make_env", "read_run"]
+
+Policy = Callable[[torch.Tensor], torch.Tensor]
+
+#: trainer name -> "module:Class" (imported on use, so a missing library only breaks its trainer)
+TRAINERS = {
+    "rl_games": "baselines.rl.rl_games_adapter:RlGamesTrainer",
+    "sb3": "baselines.rl.sb3_adapter:SB3Trainer",
+    "skrl": "baselines.rl.skrl_adapter:SkrlTrainer",
+}
+
+
+@dataclass
+class TrainResult:
+    run_dir: Path
+    checkpoint: Path
+    env_steps: int
+    wall_time_s: float
+    final_success_rate: float | None
+    history: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def steps_per_s(self) -> float:
+        return self.env_steps / max(self.wall_time_s, 1e-9)
+
+
+class Trainer(ABC):
+    name: str = ""
+
+    @abstractmethod
+    def fit(self, cfg: TrainConfig, env: TrainingRecorder, run_dir: Path) -> Path:
+        """Train on ``env`` until ``cfg.steps`` env steps; return the final checkpoint path."""
+
+    @abstractmethod
+    def load_policy(self, checkpoint: Path, env, device: str = "cpu") -> Policy:
+        """The deterministic policy stored in ``checkpoint`` for envs shaped like ``env``."""
+
+    @staticmethod
+    def latest_checkpoint(run_dir: Path, pattern: str = "*") -> Path | None:
+        files = sorted((run_dir / "checkpoints").glob(pattern), key=lambda p: p.stat().st_mtime)
+        return files[-1] if files else None
+
+
+def get_trainer(name: str) -> Trainer:
+    if name not in TRAINERS:
+        raise ValueError(f"unknown trainer {name!r}; expected one of {sorted(TRAINERS)}")
+    module, cls = TRAINERS[name].split(":")
+    try:
+        return getattr(importlib.import_module(module), cls)()
+    except ImportError as exc:
+        raise ImportError(f"trainer {name!r} needs a library that is not installed ({exc}); "
+                          f"pip install rl-games==1.6.5 stable-baselines3 skrl") from exc
+
+
+def make_env(env_id: str, num_envs: int, device: str = "cpu", max_episode_steps: int | None = None, **kwargs):
+    """The task's native vector env (V2PVectorEnv: torch tensors, SAME_STEP autoreset)."""
+    if max_episode_steps is not None:
+        kwargs["max_episode_steps"] = max_episode_steps
+    envs = gym.make_vec(env_id, num_envs=num_envs, vectorization_mode="vector_entry_point", device=device, **kwargs)
+    return envs.unwrapped
+
+
+def _resume_offset(run_dir: Path) -> int:
+    path = run_dir / "metrics.jsonl"
+    if not path.is_file():
+        return 0
+    lines = [ln for ln in path.read_text().splitlines() if ln.strip()]
+    return json.loads(lines[-1])["env_steps"] if lines else 0
+
+
+def train(cfg: TrainConfig, log_every: int | None = None) -> TrainResult:
+    """Train ``cfg.env_id`` with ``cfg.trainer``; see the module docstring for the run folder."""
+    trainer = get_trainer(cfg.trainer)
+    run_dir = Path(cfg.run_dir)
+    if not cfg.resume and (run_dir / RUN_FILE).exists():
+        raise FileExistsError(f"{run_dir} already holds a run; pass resume=True (--resume) to continue it, "
+                              f"or choose another --run-dir")
+    if cfg.resume and not (run_dir / RUN_FILE).exists():
+        raise FileNotFoundError(f"--resume: {run_dir / RUN_FILE} does not exist")
+    if not cfg.resume:
+        (run_dir / "metrics.jsonl").unlink(missing_ok=True)
+    torch.manual_seed(cfg.seed)
+    if not str(cfg.device).startswith("cuda") and cfg.torch_threads:
+        torch.set_num_threads(cfg.torch_threads)
+    env = make_env(cfg.env_id, cfg.num_envs, cfg.device, cfg.max_episode_steps)
+    horizon = int(cfg.ppo_overrides.get("horizon_length", 32)) if log_every is None else log_every
+    recorder = TrainingRecorder(env, run_dir, log_every=horizon, total_steps=cfg.steps, progress=cfg.progress,
+                                env_steps=_resume_offset(run_dir) if cfg.resume else 0)
+    write_run_file(run_dir, cfg, trainer=cfg.trainer, env_id=cfg.env_id, status="running")
+    start = time.perf_counter()
+    start_steps = recorder.env_steps
+    try:
+        checkpoint = trainer.fit(cfg, recorder, run_dir)
+    finally:
+        recorder.close()
+    wall = time.perf_counter() - start
+    result = TrainResult(run_dir, Path(checkpoint), recorder.env_steps, wall, recorder.recent_success(),
+                         recorder.history)
+    prev = json.loads((run_dir / RUN_FILE).read_text())
+    write_run_file(run_dir, cfg, status="done", checkpoint=str(Path(checkpoint).resolve()),
+                   env_steps=recorder.env_steps,
+                   wall_time_s=round(prev.get("wall_time_s", 0.0) * cfg.resume + wall, 2),
+                   steps_per_s=round((recorder.env_steps - start_steps) / max(wall, 1e-9), 1),
+                   final_train_success_rate=result.final_success_rate)
+    return result
+
+
+def read_run(checkpoint: Path) -> dict[str, Any]:
+    """The run.json of the run a checkpoint belongs to (searched upwards from the file)."""
+    for parent in Path(checkpoint).resolve().parents:
+        if (parent / RUN_FILE).is_file():
+            return json.loads((parent / RUN_FILE).read_text())
+    raise FileNotFoundError(f"{checkpoint}: no {RUN_FILE} in any parent folder; was it written by `v2p train`?")
+
+
+def load_policy(checkpoint: Path, env, device: str = "cpu") -> tuple[Policy, dict[str, Any]]:
+    """The policy in ``checkpoint`` (trainer read from its run.json) and that run.json."""
+    run = read_run(checkpoint)
+    return get_trainer(run["trainer"]).load_policy(Path(checkpoint), env, device), run

@@ -1,0 +1,135 @@
+"""Table 1 runner: train each task with its shipped reward, evaluate with the paper's protocol.
+
+    python -m benchmarks.table1 --method v2p --tasks all --seeds 3
+    python -m benchmarks.table1 --method v2p --tasks ReachBlock PushLeft PushRight --seeds 3 \\
+        --steps 200000 --num-envs 128            # the reduced CPU budget recorded in RESULTS.md
+
+For each task and seed s = 0..S-1 it trains ``v2p train`` (rl-games, the task's ppo.yaml) with
+seed s and evaluates that run's checkpoint on 10 episodes with evaluation seed s; the table
+gives mean +- std (population std over seeds) of ground-truth success per task and the
+average over tasks. Evaluation records go to ``<runs-dir>/<task>/eval.json``; the Markdown
+table replaces this method's section of ``benchmarks/RESULTS.md`` (between its markers).
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import time
+from pathlib import Path
+
+import numpy as np
+
+from baselines.rl import TrainConfig, evaluate_checkpoints, train
+
+RESULTS_MD = Path(__file__).with_name("RESULTS.md")
+#: methods this runner can train; the other Table-1 baselines plug in here as they land
+METHODS = {"v2p": "rl_games"}
+
+
+def resolve_tasks(names: list[str]) -> list[str]:
+    import v2p_envs
+
+    known = v2p_envs.registered_task_ids()
+    if names == ["all"]:
+        return known
+    out = []
+    for name in names:
+        env_id = name if name.startswith("V2P-") else f"V2P-{name}-v0"
+        if env_id not in known:
+            raise SystemExit(f"unknown task {name!r}; registered: {', '.join(known)}")
+        out.append(env_id)
+    return out
+
+
+def run_task(env_id: str, method: str, seeds: list[int], args: argparse.Namespace) -> dict:
+    checkpoints, train_times = [], []
+    for seed in seeds:
+        run_dir = Path(args.runs_dir) / env_id / f"{method}_seed{seed}"
+        done = run_dir / "run.json"
+        if args.reuse and done.is_file() and json.loads(done.read_text()).get("status") == "done":
+            run = json.loads(done.read_text())
+            checkpoints.append(Path(run["checkpoint"]))
+            train_times.append(run["wall_time_s"])
+            continue
+        if done.is_file():
+            import shutil
+
+            shutil.rmtree(run_dir)
+        result = train(TrainConfig(env_id, trainer=METHODS[method], num_envs=args.num_envs, steps=args.steps,
+                                   device=args.device, seed=seed, run_dir=str(run_dir), progress=not args.quiet,
+                                   max_episode_steps=args.episode_length))
+        checkpoints.append(result.checkpoint)
+        train_times.append(result.wall_time_s)
+    record = evaluate_checkpoints(checkpoints, seeds, episodes=args.episodes, device=args.device, method=method)
+    record.write(Path(args.runs_dir) / env_id / "eval.json")
+    return record.to_json()
+
+
+def markdown(method: str, records: list[dict], args: argparse.Namespace, wall: float) -> str:
+    date = dt.date.today().isoformat()
+    machine = f"{platform.machine()} {platform.system()}, {os.cpu_count()} CPUs" + (
+        "" if args.device == "cpu" else f", {args.device}")
+    lines = [f"<!-- table1:{method}:begin -->",
+             f"### Table 1 ({method}): ground-truth success, {len(records[0]['seeds'])} seeds x "
+             f"{args.episodes} episodes",
+             "",
+             f"{date} · {machine} · budget {args.steps} env steps per run, {args.num_envs} envs, training "
+             f"episode length {args.episode_length or 300}, rl-games with each task's ppo.yaml · total wall time "
+             f"{wall / 60:.0f} min · `python -m benchmarks.table1 --method {method} --tasks "
+             f"{' '.join(r['task'].removeprefix('V2P-').removesuffix('-v0') for r in records)} --seeds "
+             f"{len(records[0]['seeds'])} --steps {args.steps} --num-envs {args.num_envs}`",
+             "",
+             "| task | success (mean +- std) | per seed | train wall time / run | git commit |",
+             "|---|---|---|---|---|"]
+    for r in records:
+        per_seed = ", ".join(f"{s:.1f}" for s in r["per_seed_success"])
+        lines.append(f"| {r['task']} | {r['mean']:.2f} +- {r['std']:.2f} | {per_seed} | "
+                     f"{r['wall_time_s']['train']:.0f} s | {(r['git_commit'] or '')[:8]} |")
+    mean = float(np.mean([r["mean"] for r in records]))
+    lines += [f"| **average** | **{mean:.2f}** | | | |", f"<!-- table1:{method}:end -->"]
+    return "\n".join(lines)
+
+
+def write_section(text: str, method: str, path: Path = RESULTS_MD) -> None:
+    """Replace this method's section (between its markers) in RESULTS.md, or append it."""
+    begin, end = f"<!-- table1:{method}:begin -->", f"<!-- table1:{method}:end -->"
+    doc = path.read_text() if path.is_file() else "# Benchmark results\n"
+    if begin in doc and end in doc:
+        doc = doc[: doc.index(begin)] + text + doc[doc.index(end) + len(end):]
+    else:
+        doc = doc.rstrip("\n") + "\n\n" + text + "\n"
+    path.write_text(doc)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--method", choices=sorted(METHODS), default="v2p")
+    p.add_argument("--tasks", nargs="+", default=["all"], help="'all' or task names (PushLeft or V2P-PushLeft-v0)")
+    p.add_argument("--seeds", type=int, default=3, help="number of training runs (seeds 0..S-1)")
+    p.add_argument("--episodes", type=int, default=10)
+    p.add_argument("--steps", type=int, default=20_000_000, help="env steps per training run")
+    p.add_argument("--num-envs", type=int, default=4096)
+    p.add_argument("--episode-length", type=int, help="training episode length (default: the task's, 300)")
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--runs-dir", default="runs/table1")
+    p.add_argument("--out", type=Path, default=RESULTS_MD)
+    p.add_argument("--reuse", action="store_true", help="reuse finished runs in --runs-dir")
+    p.add_argument("--quiet", action="store_true")
+    args = p.parse_args(argv)
+    start = time.perf_counter()
+    seeds = list(range(args.seeds))
+    records = []
+    for env_id in resolve_tasks(args.tasks):
+        records.append(run_task(env_id, args.method, seeds, args))
+        print(f"{env_id}: {records[-1]['mean']:.2f} +- {records[-1]['std']:.2f}", flush=True)
+    text = markdown(args.method, records, args, time.perf_counter() - start)
+    write_section(text, args.method, args.out)
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,73 @@
+"""Training regression (Isaac Lab style): a known task must reach a ground-truth success rate
+within a step budget, and on CPU within a wall-clock budget.
+
+    python -m pytest benchmarks/test_training_regression.py -m slow -s
+
+Each case trains ``v2p train`` (rl-games, the shipped ppo.yaml and reward) with seed 0 and
+evaluates with the paper's protocol (10 episodes x seeds 0, 1, 2 on the one checkpoint).
+Thresholds: ``GPU`` holds the paper-scale goal (needs a CUDA device), ``CPU`` what this 2-core
+machine must do in 10 minutes of training. Measured figures are in benchmarks/RESULTS.md.
+"""
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import torch
+
+from baselines.rl import TrainConfig, evaluate_checkpoints, train
+
+
+@dataclass(frozen=True)
+class Threshold:
+    env_id: str
+    success: float                # mean ground-truth success over seeds 0, 1, 2 (10 episodes each)
+    steps: int                    # env-step budget of the training run
+    num_envs: int
+    max_train_s: float | None = None  # wall-clock budget of training (CPU cases)
+    episode_length: int | None = None  # training episode length (None: the task's 300)
+
+
+CPU = [
+    Threshold("V2P-ReachBlock-v0", success=0.8, steps=800_000, num_envs=256, max_train_s=600),
+    Threshold("V2P-PushLeft-v0", success=0.8, steps=1_500_000, num_envs=256, max_train_s=600),
+]
+GPU = [
+    Threshold("V2P-ReachBlock-v0", success=0.9, steps=5_000_000, num_envs=4096),
+    Threshold("V2P-PushLeft-v0", success=0.9, steps=20_000_000, num_envs=4096),
+]
+
+RESULTS = Path(os.environ.get("V2P_REGRESSION_OUT", Path(__file__).with_name("training_regression_latest.json")))
+
+
+def _run(t: Threshold, device: str, tmp_path: Path) -> dict:
+    result = train(TrainConfig(t.env_id, num_envs=t.num_envs, steps=t.steps, device=device, seed=0,
+                               run_dir=str(tmp_path / "run"), progress=False, max_episode_steps=t.episode_length))
+    record = evaluate_checkpoints([result.checkpoint], seeds=[0, 1, 2], episodes=10, device=device).to_json()
+    row = {"threshold": t.__dict__, "device": device, "train_wall_s": round(result.wall_time_s, 1),
+           "steps_per_s": round(result.steps_per_s), "record": record}
+    previous = json.loads(RESULTS.read_text()) if RESULTS.is_file() else {}
+    previous[f"{t.env_id}/{device}"] = row
+    RESULTS.write_text(json.dumps(previous, indent=1) + "\n")
+    print(json.dumps({k: row[k] for k in ("train_wall_s", "steps_per_s")} | {"success": record["mean"]}))
+    return row
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("t", CPU, ids=[t.env_id for t in CPU])
+def test_cpu_training_regression(t: Threshold, tmp_path):
+    row = _run(t, "cpu", tmp_path)
+    assert row["record"]["mean"] >= t.success, row
+    assert row["train_wall_s"] <= t.max_train_s, row
+
+
+@pytest.mark.slow
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+@pytest.mark.parametrize("t", GPU, ids=[t.env_id for t in GPU])
+def test_gpu_training_regression(t: Threshold, tmp_path):
+    row = _run(t, "cuda", tmp_path)
+    assert row["record"]["mean"] >= t.success, row

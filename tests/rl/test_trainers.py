@@ -1,0 +1,91 @@
+"""Smoke tests: each trainer trains for a few epochs, checkpoints, and its policy evaluates."""
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from baselines.rl import TrainConfig, evaluate_checkpoints, load_policy, make_env, read_run, train
+from baselines.rl.rl_games_adapter import rl_games_params
+
+from .conftest import SMALL, TASK
+
+
+def _check_run(result, steps):
+    run = json.loads((result.run_dir / "run.json").read_text())
+    assert run["status"] == "done" and run["env_steps"] == result.env_steps >= steps
+    assert result.checkpoint.is_file()
+    rows = [json.loads(line) for line in (result.run_dir / "metrics.jsonl").read_text().splitlines()]
+    assert rows and rows[-1]["env_steps"] == result.env_steps
+    assert sum(r["episodes"] for r in rows) >= SMALL["num_envs"]  # 16-step episodes did end
+    assert {"reach_reward", "action_penalty"} <= set(rows[-1]["components_step_mean"])
+    assert list((result.run_dir / "tb").glob("events.out.tfevents.*"))
+    return rows
+
+
+def _check_policy(checkpoint):
+    env = make_env(TASK, 4)
+    try:
+        policy, run = load_policy(checkpoint, env)
+        obs, _ = env.reset(seed=0)
+        a1, a2 = policy(obs), policy(obs)
+        assert a1.shape == (4, 7) and torch.equal(a1, a2)  # deterministic
+        assert float(a1.abs().max()) <= 1.0
+    finally:
+        env.close()
+
+
+def test_rl_games_trains_logs_and_checkpoints(rl_games_run):
+    rows = _check_run(rl_games_run, 768)
+    assert len(rows) == 12  # one row per rl-games epoch
+    _check_policy(rl_games_run.checkpoint)
+
+
+def test_rl_games_params_cpu_sharp_edges():
+    env = make_env(TASK, 8)
+    try:
+        c = rl_games_params(TrainConfig(TASK, num_envs=8, steps=1000, device="cpu"), env)["config"]
+    finally:
+        env.close()
+    assert c["torch_compile"] is False and c["max_epochs"] == -1 and c["max_frames"] == 1000
+    assert "max_steps" not in c
+    batch = c["horizon_length"] * 8
+    assert batch % c["minibatch_size"] == 0 and batch // c["minibatch_size"] >= 4
+
+
+def test_rl_games_resume_continues_the_run(rl_games_run, tmp_path):
+    import shutil
+
+    run_dir = tmp_path / "resumed"
+    shutil.copytree(rl_games_run.run_dir, run_dir)
+    cfg = TrainConfig(TASK, steps=1024, run_dir=str(run_dir), resume=True, **SMALL)
+    result = train(cfg)
+    assert result.env_steps == 1024  # 768 before + 4 more epochs of 64
+    state = torch.load(result.checkpoint, weights_only=False)
+    assert state["frame"] == 1024 and state["epoch"] == 16
+    with pytest.raises(FileExistsError, match="resume"):
+        train(TrainConfig(TASK, steps=64, run_dir=str(run_dir), **SMALL))
+
+
+@pytest.mark.parametrize("trainer", ["sb3", "skrl"])
+def test_plugin_trainers(trainer, tmp_path):
+    result = train(TrainConfig(TASK, trainer=trainer, steps=256, run_dir=str(tmp_path / trainer), **SMALL))
+    _check_run(result, 256)
+    assert read_run(result.checkpoint)["trainer"] == trainer
+    _check_policy(result.checkpoint)
+
+
+def test_evaluation_record(rl_games_run, tmp_path):
+    record = evaluate_checkpoints([rl_games_run.checkpoint], seeds=[0, 1, 2], episodes=3, max_episode_steps=20)
+    data = record.to_json()
+    for key in ("task", "method", "seeds", "per_seed_success", "mean", "std", "steps", "wall_time_s", "device",
+                "package_version", "git_commit"):
+        assert key in data, key
+    assert data["task"] == TASK and data["seeds"] == [0, 1, 2] and len(data["per_seed_success"]) == 3
+    assert data["steps"] == 768 and data["wall_time_s"]["train"] > 0 and data["method"] == "v2p/rl_games"
+    assert data["episode_length"] == 20
+    path = record.write(tmp_path / "eval.json")
+    assert json.loads(path.read_text())["mean"] == pytest.approx(sum(data["per_seed_success"]) / 3)
+    with pytest.raises(ValueError, match="one per seed"):
+        evaluate_checkpoints([rl_games_run.checkpoint] * 2, seeds=[0, 1, 2])
