@@ -69,15 +69,17 @@ class _CupCarrier(Oracle):
             3: _with_z(anchor, carry_z),
             4: goal_hand,
             5: _with_z(goal_hand, set_down_z),
-            6: eef,
+            6: anchor,
             7: _with_z(anchor, table + 0.25),
         }, eef)
         grip = torch.where((self.phase >= 2) & (self.phase <= 5), GRIP_CLOSED, GRIP_OPEN)
-        speed = torch.where((self.phase == 1) | (self.phase == 5), 0.4, torch.where((self.phase == 3) | (self.phase == 4), 0.5, 1.0))
+        speed = torch.where((self.phase == 1) | (self.phase == 5), 0.4,
+                            torch.where((self.phase == 3) | (self.phase == 4), 0.5, 1.0))
         action = self.move_to(states, target, grip, speed=speed[:, None])
         cup_xy_err = torch.linalg.vector_norm(cup[:, :2] - goal_xy, dim=-1)
+        still = torch.linalg.vector_norm(states["eef_vel_linear"], dim=-1) < 0.05
         done = torch.stack((
-            self.near(eef, above, 0.01),
+            self.near(eef, above, 0.01) & still,
             self.near(eef, grasp, 0.006),
             self.timer >= 20,
             eef[:, 2] > carry_z - 0.015,
@@ -136,30 +138,35 @@ class PushWithOracle(Oracle):
         move_xy = eef[:, :2] + behind - ruler[:, :2]
         push_goal = torch.stack((block_init[:, 0] + 0.10, behind[:, 1]), dim=-1)
         push_xy = eef[:, :2] + push_goal - ruler[:, :2]
-        low_z = table + 0.02 + hand_z
+        low_z = table + 0.025 + hand_z
+        if "push_z" not in self.memory:
+            self.memory["push_z"] = low_z.clone()
+        push_z = self.memory["push_z"]  # the hand's height is frozen once pushing starts
+        push_z[self.phase <= 5] = low_z[self.phase <= 5]
         target = _select(self.phase, {
             0: _with_z(ruler, table + 0.10),
-            1: _with_z(ruler, table + 0.009),
-            2: _with_z(anchor, table + 0.009),
+            1: _with_z(ruler, table + 0.008),
+            2: _with_z(anchor, table + 0.008),
             3: _with_z(anchor, carry_z),
             4: _with_z(move_xy, carry_z),
             5: _with_z(move_xy, low_z),
-            6: _with_z(push_xy, low_z),
+            6: _with_z(push_xy, push_z),
             7: anchor,
         }, eef)
         grip = torch.where((self.phase >= 2), GRIP_CLOSED, GRIP_OPEN)
-        speed = torch.where(self.phase == 6, 0.3, torch.where(self.phase == 0, 1.0, 0.5))
+        speed = torch.where((self.phase == 5) | (self.phase == 6), 0.3, torch.where(self.phase == 0, 1.0, 0.5))
         action = self.move_to(states, target, grip, target_quat=self.down_quat(n, yaw), speed=speed[:, None])
         ruler_yaw = self.yaw_of(states["ruler_quat"])
         turned = torch.remainder(ruler_yaw - across + math.pi / 2, math.pi) - math.pi / 2
         moved = torch.linalg.vector_norm(block[:, :2] - block_init[:, :2], dim=-1)
+        still = torch.linalg.vector_norm(states["eef_vel_linear"], dim=-1) < 0.05
         done = torch.stack((
-            self.near(eef, target, 0.01),
+            self.near(eef, target, 0.01) & still,
             self.near(eef, target, 0.006),
             self.timer >= 20,
             self.near(eef, target, 0.015) & (turned.abs() < 0.05),
             self.near(ruler[:, :2], behind, 0.01),
-            self.near(eef, target, 0.008),
+            self.near(eef, target, 0.008) & still,
             moved >= 0.14,
             torch.zeros(n, dtype=torch.bool, device=self.device),
         ), dim=-1)

@@ -93,9 +93,10 @@ def reward_function(actions, states):
     xy_err = torch.norm(dice[:, :2] - cup[:, :2], dim=-1)
     lift = cup[:, 2] - table - cup_half
     far = (xy_err > 0.02).float()
-    clear_reward = near * far * torch.clamp(lift / 0.05, 0.0, 1.0)  # lift over the dice's 3 cm
-    align_reward = 2.0 * (1.0 - torch.tanh(8.0 * xy_err)) * torch.clamp(near + (lift < 0.01).float(), 0.0, 1.0)
     over = (xy_err < 0.02).float()
+    clear_reward = near * far * torch.clamp(lift / 0.05, 0.0, 1.0)  # lift over the dice's 3 cm
+    # Only a carried cup (or one already over the dice) earns alignment: sliding it would shove the dice.
+    align_reward = 2.0 * (1.0 - torch.tanh(8.0 * xy_err)) * torch.clamp(near * (lift > 0.02).float() + over, 0.0, 1.0)
     lower_reward = 2.0 * over * (1.0 - torch.tanh(20.0 * torch.clamp(lift, min=0.0)))
     release_reward = over * (lift < 0.01).float() * torch.clamp(states["gripper_width"] / 0.08, 0.0, 1.0)
     up = 1.0 - 2.0 * (states["cup_quat"][:, 1] ** 2 + states["cup_quat"][:, 2] ** 2)

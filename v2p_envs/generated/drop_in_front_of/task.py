@@ -82,9 +82,10 @@ def reward_function(actions, states):
     bowl_radius = states["bowl_size"][:, 0] / 2
     goal_xy = torch.stack((bowl[:, 0] - bowl_radius - 0.10, bowl[:, 1]), dim=-1)
     goal_dist = torch.norm(goal_xy - block[:, :2], dim=-1)
-    carry_reward = 2.0 * (1.0 - torch.tanh(6.0 * goal_dist)) * torch.clamp(held + (lift < 0.01).float(), 0.0, 1.0)
+    carry_reward = 2.0 * (1.0 - torch.tanh(6.0 * goal_dist)) * held * (lift > 0.02).float()  # carried, not pushed
     at_goal = (goal_dist < 0.04).float()
-    release_reward = at_goal * torch.clamp(states["gripper_width"] / 0.08, 0.0, 1.0) * (1.0 - held * (lift < 0.02).float())
+    openness = torch.clamp(states["gripper_width"] / 0.08, 0.0, 1.0)
+    release_reward = at_goal * openness * (1.0 - held * (lift < 0.02).float())
     in_bowl = (torch.norm(block[:, :2] - bowl[:, :2], dim=-1) < bowl_radius).float()
     bowl_penalty = 2.0 * in_bowl
     action_penalty = 0.01 * torch.sum(actions[:, :6] ** 2, dim=-1)

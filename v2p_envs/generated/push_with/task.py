@@ -66,7 +66,8 @@ class PushWith(Task):
         not_carried = self.block_max_lift < 0.02
         local = _quat_rotate_inverse(states["ruler_quat"], states["eef_pos"] - states["ruler_pos"])
         half = states["ruler_size"] / 2
-        on_ruler = (local[:, 0].abs() < half[:, 0]) & (local[:, 1].abs() < half[:, 1] + 0.01) & (local[:, 2].abs() < 0.03)
+        on_ruler = ((local[:, 0].abs() < half[:, 0]) & (local[:, 1].abs() < half[:, 1] + 0.01)
+                    & (local[:, 2].abs() < 0.03))
         closed = states["gripper_width"] < 0.05
         ruler_up = states["ruler_pos"][:, 2] > table + half[:, 2] + 0.005
         return moved & not_carried & on_ruler & closed & ruler_up

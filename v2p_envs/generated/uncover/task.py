@@ -84,7 +84,8 @@ def reward_function(actions, states):
     lift = cup[:, 2] - table - cup_half
     lift_reward = near * torch.clamp(lift / 0.05, 0.0, 1.0)
     xy_offset = torch.norm(dice[:, :2] - cup[:, :2], dim=-1)
-    away_reward = 2.0 * torch.clamp(xy_offset / 0.08, 0.0, 1.0) * torch.clamp(near + (xy_offset > 0.08).float(), 0.0, 1.0)
+    carried_or_done = torch.clamp(near + (xy_offset > 0.08).float(), 0.0, 1.0)
+    away_reward = 2.0 * torch.clamp(xy_offset / 0.08, 0.0, 1.0) * carried_or_done
     dice_shift = torch.norm(dice[:, :2] - states["dice_init_pos"][:, :2], dim=-1)
     dice_penalty = torch.clamp(dice_shift - 0.02, min=0.0) * 10.0
     action_penalty = 0.01 * torch.sum(actions[:, :6] ** 2, dim=-1)
