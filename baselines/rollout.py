@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Callable
 
 import gymnasium as gym
-import numpy as np
 import torch
 from tqdm import tqdm
 

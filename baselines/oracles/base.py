@@ -12,7 +12,7 @@ import torch
 
 from v2p_envs.math3d import quat_conj, quat_mul, quat_to_axis_angle
 
-__all__ = ["Oracle", "GRIP_OPEN", "GRIP_CLOSED", "DOWN_QUAT"]
+__all__ = ["Oracle", "TopGraspLiftOracle", "GRIP_OPEN", "GRIP_CLOSED", "DOWN_QUAT"]
 
 GRIP_OPEN, GRIP_CLOSED = 1.0, -1.0
 #: Gripper pointing straight down, fingers closing along world y (the home orientation).
@@ -81,3 +81,37 @@ class Oracle:
     @staticmethod
     def near(a: torch.Tensor, b: torch.Tensor, tol: float) -> torch.Tensor:
         return torch.linalg.vector_norm(a - b, dim=-1) < tol
+
+
+class TopGraspLiftOracle(Oracle):
+    """Hover above ``object_name`` aligned with it, descend, close, lift and hold.
+
+    Phases: 0 hover, 1 descend, 2 close (20 steps), 3 lift ``lift_height`` above the object's
+    start and hold. ``yaw_period`` is the object's grasp symmetry (pi/2 for a cube, pi for a box).
+    """
+
+    object_name = ""
+    yaw_period = math.pi
+    lift_height = 0.15
+
+    def act(self, states: dict[str, torch.Tensor]) -> torch.Tensor:
+        eef, obj = states["eef_pos"], states[f"{self.object_name}_pos"]
+        if "yaw" not in self.memory:
+            self.memory["yaw"] = torch.zeros(self.num_envs, device=self.device)
+            self.memory["grasp"] = obj.clone()
+        period = self.yaw_period
+        yaw = torch.remainder(self.yaw_of(states[f"{self.object_name}_quat"]) + period / 2, period) - period / 2
+        hovering = self.phase == 0
+        self.memory["yaw"] = torch.where(hovering, yaw, self.memory["yaw"])
+        above = obj + torch.tensor([0.0, 0.0, 0.10], device=self.device)
+        lift = states[f"{self.object_name}_init_pos"] + torch.tensor([0.0, 0.0, self.lift_height], device=self.device)
+        # The grasp point is fixed once the descent ends, so closing does not chase the object upwards.
+        self.memory["grasp"] = torch.where((self.phase <= 1)[:, None], obj, self.memory["grasp"])
+        target = torch.where(hovering[:, None], above, self.memory["grasp"])
+        target = torch.where((self.phase >= 3)[:, None], lift, target)
+        grip = torch.where(self.phase >= 2, GRIP_CLOSED, GRIP_OPEN)
+        action = self.move_to(states, target, grip, self.down_quat(self.num_envs, self.memory["yaw"]), speed=0.5)
+        done = torch.where(self.phase == 0, self.near(eef, above, 0.015),
+                           torch.where(self.phase == 1, self.near(eef, obj, 0.01), self.phase == 2))
+        self.advance(done & (self.phase < 3), min_steps=torch.where(self.phase == 2, 20, 5))
+        return action

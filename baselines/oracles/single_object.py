@@ -7,7 +7,7 @@ import torch
 
 from v2p_envs.math3d import quat_mul
 
-from .base import GRIP_CLOSED, GRIP_OPEN, Oracle
+from .base import GRIP_CLOSED, GRIP_OPEN, Oracle, TopGraspLiftOracle
 
 __all__ = ["PushLeftOracle", "PushRightOracle", "LiftUpOracle", "TipOverOracle", "ORACLES"]
 
@@ -85,32 +85,12 @@ class PushRightOracle(_PushAlongY):
     push_grip = 0.0  # 4 cm between the fingers: they cradle the 7 cm cup instead of passing around it
 
 
-class LiftUpOracle(Oracle):
-    """Top grasp across the sponge's 6 cm width, then lift 18 cm and hold.
+class LiftUpOracle(TopGraspLiftOracle):
+    """Top grasp across the sponge's 6 cm width, then lift 18 cm and hold."""
 
-    Phases: 0 hover, 1 descend, 2 close (20 steps), 3 lift and hold.
-    """
-
-    def act(self, states: dict[str, torch.Tensor]) -> torch.Tensor:
-        eef, sponge = states["eef_pos"], states["sponge_pos"]
-        if "yaw" not in self.memory:
-            self.memory["yaw"] = torch.zeros(self.num_envs, device=self.device)
-        hovering = self.phase == 0
-        self.memory["yaw"] = torch.where(hovering, self.yaw_of(states["sponge_quat"]), self.memory["yaw"])
-        above = sponge + torch.tensor([0.0, 0.0, 0.10], device=self.device)
-        lift = states["sponge_init_pos"] + torch.tensor([0.0, 0.0, 0.18], device=self.device)
-        # The grasp point is fixed once the descent ends, so closing does not chase the object upwards.
-        if "grasp" not in self.memory:
-            self.memory["grasp"] = sponge.clone()
-        self.memory["grasp"] = torch.where((self.phase <= 1)[:, None], sponge, self.memory["grasp"])
-        target = torch.where(hovering[:, None], above, self.memory["grasp"])
-        target = torch.where((self.phase >= 3)[:, None], lift, target)
-        grip = torch.where(self.phase >= 2, GRIP_CLOSED, GRIP_OPEN)
-        action = self.move_to(states, target, grip, self.down_quat(self.num_envs, self.memory["yaw"]), speed=0.5)
-        done = torch.where(self.phase == 0, self.near(eef, above, 0.015),
-                           torch.where(self.phase == 1, self.near(eef, sponge, 0.01), self.phase == 2))
-        self.advance(done & (self.phase < 3), min_steps=torch.where(self.phase == 2, 20, 5))
-        return action
+    object_name = "sponge"
+    yaw_period = math.pi
+    lift_height = 0.18
 
 
 class TipOverOracle(Oracle):
@@ -122,7 +102,6 @@ class TipOverOracle(Oracle):
     push_height = 0.16  # grasp point above the table while pushing (bottle is 20 cm tall)
 
     def act(self, states: dict[str, torch.Tensor]) -> torch.Tensor:
-        n, dev = self.num_envs, self.device
         eef = states["eef_pos"]
         init = states["bottle_init_pos"]
         radius = states["bottle_size"][:, 0] / 2

@@ -70,7 +70,6 @@ def reward_function(actions, states):
     Carrying terms count only while the block is in the hand; once the block is over the spot
     the reward favours an open gripper; a block in the bowl is penalised.
     """
-    table = states["table_height"]
     block, bowl, eef = states["block_pos"], states["bowl_pos"], states["eef_pos"]
     reach_dist = torch.norm(block - eef, dim=-1)
     reach_reward = 1.0 - torch.tanh(10.0 * reach_dist)
