@@ -52,6 +52,9 @@ class BatchedSim:
                              for n, s in built.object_sizes.items()}
         self.episode_step = torch.zeros(num_envs, dtype=torch.float32, device=self.device)
         self.init_pose = {n: torch.zeros(num_envs, 7, device=self.device) for n in self.object_names}
+        # Highest centre height per object since the episode's reset: "was it lifted / carried"
+        # is about the whole episode, which one state cannot show.
+        self.max_height = {n: torch.zeros(num_envs, device=self.device) for n in self.object_names}
         self._jacobian = torch.zeros(num_envs, 6, 7, device=self.device)
         self.states: dict[str, torch.Tensor] = {}
 
@@ -98,6 +101,8 @@ class BatchedSim:
                 (self.states[f"{name}_pos"][env_ids], self.states[f"{name}_quat"][env_ids]), dim=-1)
             self.states[f"{name}_init_pos"] = self.init_pose[name][:, :3]
             self.states[f"{name}_init_quat"] = self.init_pose[name][:, 3:]
+            self.max_height[name][env_ids] = self.states[f"{name}_pos"][env_ids, 2]
+            self.states[f"{name}_max_height"] = self.max_height[name]
 
     def apply_action(self, actions: torch.Tensor) -> None:
         """Run the controller on the current state and step the physics one env step."""
@@ -148,6 +153,8 @@ class BatchedSim:
             states[f"{name}_size"] = self.object_sizes[name].expand(n, 3)
             states[f"{name}_init_pos"] = self.init_pose[name][:, :3]
             states[f"{name}_init_quat"] = self.init_pose[name][:, 3:]
+            self.max_height[name] = torch.maximum(self.max_height[name], pos[:, 2])
+            states[f"{name}_max_height"] = self.max_height[name]
         self.states = states
         return states
 

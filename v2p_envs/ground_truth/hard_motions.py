@@ -72,16 +72,18 @@ def _footprint_separation(states: dict[str, torch.Tensor], a: str, b: str) -> to
 
 def slide_remote_to_mouse(states: dict[str, torch.Tensor]) -> torch.Tensor:
     """The remote was slid across the table until it (nearly) touches the mouse: footprints
-    less than 2 cm apart, the remote >= 10 cm from where it started, lying flat at its resting
-    height (not lifted, not flipped) and at rest; the mouse stayed roughly where it was."""
+    less than 2 cm apart, the remote >= 10 cm from where it started, never lifted more than 2 cm
+    during the episode, lying flat at its resting height and at rest; the mouse stayed roughly
+    where it was."""
     remote, init = states["remote_pos"], states["remote_init_pos"]
     close = _footprint_separation(states, "remote", "mouse") < 0.02
     travelled = torch.linalg.vector_norm(remote[:, :2] - init[:, :2], dim=-1) >= 0.10
     resting = ((remote[:, 2] - init[:, 2]).abs() < 0.01) & (_up_z(states["remote_quat"]) > 0.95)
+    slid = states["remote_max_height"] - init[:, 2] < 0.02
     at_rest = _speed(states, "remote") < 0.05
     mouse_stayed = torch.linalg.vector_norm(
         states["mouse_pos"][:, :2] - states["mouse_init_pos"][:, :2], dim=-1) < 0.05
-    return close & travelled & resting & at_rest & mouse_stayed
+    return close & travelled & resting & slid & at_rest & mouse_stayed
 
 
 def throw_garlic(states: dict[str, torch.Tensor]) -> torch.Tensor:

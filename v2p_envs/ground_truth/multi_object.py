@@ -4,13 +4,11 @@ to, drop in front of).
 Written from the tasks' meaning, independently of their task.py. "Resting" means near its
 resting height and slower than 5 cm/s. Two tasks are about how the state was reached (the
 block was dropped from above; the block was pushed, not carried), which one ``states`` does not
-show: ``_EpisodeMax`` keeps, per simulation, the highest value a quantity reached since the
-episode began (keyed on the sim's own ``episode_step`` tensor, which it updates in place).
+show: the sim's ``<name>_max_height`` (highest centre height since the episode's reset) does.
 """
 from __future__ import annotations
 
 import math
-import weakref
 
 import torch
 
@@ -50,30 +48,6 @@ def _resting_on_table(states: dict[str, torch.Tensor], name: str, tol: float = 0
     return flat & on_table & still
 
 
-class _EpisodeMax:
-    """Running per-env maximum of a quantity since the start of the current episode."""
-
-    def __init__(self) -> None:
-        self._runs: dict[int, tuple[weakref.ref, torch.Tensor]] = {}
-
-    def update(self, states: dict[str, torch.Tensor], value: torch.Tensor) -> torch.Tensor:
-        clock = states["episode_step"]
-        key = id(clock)
-        entry = self._runs.get(key)
-        if entry is None or entry[0]() is not clock or entry[1].shape != value.shape:
-            best = value.clone()
-            self._runs[key] = (weakref.ref(clock, lambda _, k=key: self._runs.pop(k, None)), best)
-        else:
-            best = entry[1]
-            fresh = clock <= 1  # a reset, or the first step after one
-            best.copy_(torch.where(fresh, value, torch.maximum(best, value)))
-        return best
-
-
-_dropped_block_lift = _EpisodeMax()
-_pushed_block_lift = _EpisodeMax()
-
-
 def cover(states: dict[str, torch.Tensor]) -> torch.Tensor:
     """The upside-down cup rests on the table over the dice: the dice's centre is inside the
     cup's inner radius (3 cm, less a margin), the dice is on the table, the cup is still."""
@@ -101,7 +75,7 @@ def push_with(states: dict[str, torch.Tensor]) -> torch.Tensor:
     point on the ruler, fingers closed on it, ruler lifted off the table); the block was never
     carried (never more than 2 cm above its start height this episode)."""
     block = states["block_pos"]
-    lift = _pushed_block_lift.update(states, block[:, 2] - states["block_init_pos"][:, 2])
+    lift = states["block_max_height"] - states["block_init_pos"][:, 2]
     moved = _xy_dist(block, states["block_init_pos"]) >= 0.10
     on_table = (block[:, 2] - states["table_height"]) < states["block_size"][:, 2] / 2 + 0.01
     ruler_size = states["ruler_size"]
@@ -140,7 +114,7 @@ def drop_in_front_of(states: dict[str, torch.Tensor]) -> torch.Tensor:
     table, away from the hand, on the robot's side of the bowl, 5-15 cm from the bowl's rim,
     within a 45 deg cone in front of the bowl."""
     block, bowl = states["block_pos"], states["bowl_pos"]
-    lift = _dropped_block_lift.update(states, block[:, 2] - states["block_init_pos"][:, 2])
+    lift = states["block_max_height"] - states["block_init_pos"][:, 2]
     rim_gap = _xy_dist(block, bowl) - states["bowl_size"][:, 0] / 2
     ahead = bowl[:, 0] - block[:, 0]
     in_front = (ahead > 0) & ((block[:, 1] - bowl[:, 1]).abs() < ahead)

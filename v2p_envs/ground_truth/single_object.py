@@ -23,13 +23,15 @@ def _on_table_xy(pos: torch.Tensor) -> torch.Tensor:
 
 
 def _pushed(states: dict[str, torch.Tensor], name: str, direction: float) -> torch.Tensor:
-    """Moved >= 15 cm along ``direction`` * y (mostly that way), resting on the table as at start."""
+    """Moved >= 15 cm along ``direction`` * y (mostly that way), resting on the table as at start,
+    and pushed rather than carried: never more than 2 cm above its start during the episode."""
     pos, init = states[f"{name}_pos"], states[f"{name}_init_pos"]
+    never_lifted = states[f"{name}_max_height"] - init[:, 2] < 0.02
     along = direction * (pos[:, 1] - init[:, 1])
     sideways = (pos[:, 0] - init[:, 0]).abs()
     same_height = (pos[:, 2] - init[:, 2]).abs() < 0.01  # on the table, same face down, not lifted
     at_rest = _speed(states, name) < 0.1
-    return (along >= 0.15) & (sideways < along) & same_height & at_rest & _on_table_xy(pos)
+    return (along >= 0.15) & (sideways < along) & same_height & never_lifted & at_rest & _on_table_xy(pos)
 
 
 def push_left(states: dict[str, torch.Tensor]) -> torch.Tensor:
