@@ -31,12 +31,17 @@ setup(
         "tqdm>=4.66",
         "rich>=13.0",
         "opencv-python-headless>=4.8",  # offline reconstruction (GrabCut, optical flow, PnP)
+        "rl-games==1.6.5",  # the paper's PPO trainer, the default of `v2p train`
+        "tensorboard>=2.15",
     ],
     extras_require={
         # Real-model adapters of the reconstruction stages (weights come from the user's path or hub).
         "models": ["transformers>=4.45", "huggingface_hub", "safetensors"],
         # The tests run the real-model adapters on tiny randomly initialised transformers models.
-        "test": ["pytest>=8", "pytest-benchmark>=4", "transformers>=4.45", "safetensors"],
+        # Plug-in RL libraries (thin adapters in baselines/rl/).
+        "rl": ["stable-baselines3>=2.3", "skrl>=1.4"],
+        "test": ["pytest>=8", "pytest-benchmark>=4", "transformers>=4.45", "safetensors",
+                 "stable-baselines3>=2.3", "skrl>=1.4"],
         "gpu": ["mujoco-warp", "warp-lang"],
     },
     entry_points={"console_scripts": ["v2p=generator.cli:main"]},
