@@ -5,7 +5,8 @@
         --steps 200000 --num-envs 128            # the reduced CPU budget recorded in RESULTS.md
 
 For each task and seed s = 0..S-1 it trains ``v2p train`` (rl-games, the task's ppo.yaml) with
-seed s and evaluates that run's checkpoint on 10 episodes with evaluation seed s; the table
+seed s and evaluates that run's best-training-reward checkpoint (rl-games' own choice, made
+without ground truth; the final one if none was kept) on 10 episodes with evaluation seed s; the table
 gives mean +- std (population std over seeds) of ground-truth success per task and the
 average over tasks. Evaluation records go to ``<runs-dir>/<task>/eval.json``; the Markdown
 table replaces this method's section of ``benchmarks/RESULTS.md`` (between its markers).
@@ -51,7 +52,7 @@ def run_task(env_id: str, method: str, seeds: list[int], args: argparse.Namespac
         done = run_dir / "run.json"
         if args.reuse and done.is_file() and json.loads(done.read_text()).get("status") == "done":
             run = json.loads(done.read_text())
-            checkpoints.append(Path(run["checkpoint"]))
+            checkpoints.append(Path(run.get("best_checkpoint") or run["checkpoint"]))
             train_times.append(run["wall_time_s"])
             continue
         if done.is_file():
@@ -61,7 +62,7 @@ def run_task(env_id: str, method: str, seeds: list[int], args: argparse.Namespac
         result = train(TrainConfig(env_id, trainer=METHODS[method], num_envs=args.num_envs, steps=args.steps,
                                    device=args.device, seed=seed, run_dir=str(run_dir), progress=not args.quiet,
                                    max_episode_steps=args.episode_length))
-        checkpoints.append(result.checkpoint)
+        checkpoints.append(result.best_checkpoint or result.checkpoint)
         train_times.append(result.wall_time_s)
     record = evaluate_checkpoints(checkpoints, seeds, episodes=args.episodes, device=args.device, method=method)
     record.write(Path(args.runs_dir) / env_id / "eval.json")

@@ -45,7 +45,7 @@ def _run(args: argparse.Namespace) -> int:
 
 def _add_train(subparsers) -> None:
     p = subparsers.add_parser("train", help="train a policy on a task with PPO (rl-games by default)")
-    p.add_argument("env_id", help="a registered task id, e.g. V2P-PushLeft-v0")
+    p.add_argument("env_id", help="a registered task id (V2P-PushLeft-v0) or a task folder to register and train")
     p.add_argument("--trainer", choices=("rl_games", "sb3", "skrl"), default="rl_games")
     p.add_argument("--num-envs", type=int, default=256)
     p.add_argument("--device", default="cpu", help="cpu or cuda (the learner's and the env's device)")
@@ -63,15 +63,23 @@ def _train(args: argparse.Namespace) -> int:
 
     from baselines.rl import TrainConfig, train
 
+    from baselines.rl.config import register_run_task
+
+    task_dir = None
+    if Path(args.env_id).is_dir():
+        task_dir = str(Path(args.env_id).resolve())
+        args.env_id = register_run_task(task_dir)
     run_dir = args.run_dir or Path("runs") / args.env_id / f"{args.trainer}_seed{args.seed}"
-    cfg = TrainConfig(env_id=args.env_id, trainer=args.trainer, num_envs=args.num_envs, device=args.device,
+    cfg = TrainConfig(env_id=args.env_id, task_dir=task_dir, trainer=args.trainer, num_envs=args.num_envs, device=args.device,
                       seed=args.seed, steps=args.steps, run_dir=str(run_dir), resume=args.resume,
                       max_episode_steps=args.episode_length, progress=not args.no_progress)
     result = train(cfg)
     rate = "n/a" if result.final_success_rate is None else f"{result.final_success_rate:.2f}"
     Console().print(f"{args.env_id} · {args.trainer} · {result.env_steps} steps in {result.wall_time_s:.0f} s "
                     f"({result.steps_per_s:.0f} steps/s) · training success {rate}\n"
-                    f"checkpoint {result.checkpoint} · logs {run_dir}/metrics.jsonl, {run_dir}/tb")
+                    f"checkpoint {result.checkpoint}" + (f" (best training reward: {result.best_checkpoint})"
+                                                         if result.best_checkpoint else "") +
+                    f" · logs {run_dir}/metrics.jsonl, {run_dir}/tb")
     return 0
 
 

@@ -12,7 +12,7 @@ import yaml
 
 import v2p_envs  # noqa: F401  (registers the tasks)
 
-__all__ = ["TrainConfig", "task_dir_of", "load_ppo_config", "RUN_FILE", "DEFAULT_PPO_YAML"]
+__all__ = ["TrainConfig", "task_dir_of", "register_run_task", "load_ppo_config", "RUN_FILE", "DEFAULT_PPO_YAML"]
 
 RUN_FILE = "run.json"
 DEFAULT_PPO_YAML = Path(__file__).resolve().parents[2] / "generator" / "templates" / "ppo.yaml"
@@ -35,11 +35,24 @@ class TrainConfig:
     #: torch threads for the learner on CPU. 1 by default: on 2 shared cores a 2-thread MLP
     #: update measured 20-50x slower than 1 thread (idle workers spin against MuJoCo's threads).
     torch_threads: int = 1
+    #: a task folder to register and train instead of the shipped one (e.g. a reward sample of
+    #: the code generator); recorded in run.json so that evaluation loads the same task code
+    task_dir: str | None = None
     #: overrides of ppo.yaml's ``params.config`` (rl-games names; the other trainers map them)
     ppo_overrides: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def register_run_task(task_dir: str | Path | None, env_id: str | None = None) -> str | None:
+    """Register ``task_dir`` (if given) and check that it defines ``env_id``; return its id."""
+    if task_dir is None:
+        return env_id
+    registered = v2p_envs.register_task_dir(task_dir)
+    if env_id is not None and registered != env_id:
+        raise ValueError(f"task folder {task_dir} defines {registered}, not {env_id}")
+    return registered
 
 
 def task_dir_of(env_id: str) -> Path:

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from .config import register_run_task
 from .trainer import Policy, load_policy, make_env, read_run
 
 __all__ = ["EvaluationRecord", "evaluate_policy", "evaluate_checkpoints", "eval_seeds", "EVAL_SEED_BASE"]
@@ -43,6 +44,7 @@ class EvaluationRecord:
     package_version: str
     git_commit: str | None
     checkpoints: list[str] = field(default_factory=list)
+    task_dir: str | None = None  # a task folder other than the shipped one, if the run used one
     per_seed_generated_success: list[float] = field(default_factory=list)
     date: str = ""
     machine: str = ""
@@ -135,9 +137,10 @@ def evaluate_checkpoints(checkpoints: list[Path], seeds: list[int], episodes: in
         if not ckpt.is_file():
             raise FileNotFoundError(f"checkpoint {ckpt} does not exist")
     runs = [read_run(c) for c in checkpoints]
-    tasks = {r["env_id"] for r in runs}
+    tasks = {(r["env_id"], r["config"].get("task_dir")) for r in runs}
     if len(tasks) != 1:
-        raise ValueError(f"the checkpoints come from different tasks: {sorted(tasks)}")
+        raise ValueError(f"the checkpoints come from different tasks: {sorted(map(str, tasks))}")
+    register_run_task(runs[0]["config"].get("task_dir"), runs[0]["env_id"])
     start = time.perf_counter()
     if not str(device).startswith("cuda"):
         torch.set_num_threads(1)  # see TrainConfig.torch_threads: 2 threads are far slower on 2 shared cores
@@ -163,6 +166,6 @@ def evaluate_checkpoints(checkpoints: list[Path], seeds: list[int], episodes: in
         wall_time_s={"train": round(float(np.mean(train_times)), 1) if None not in train_times else None,
                      "eval": round(eval_time, 1)},
         device=device, package_version=_version(), git_commit=_git_commit(),
-        checkpoints=[str(c) for c in checkpoints], per_seed_generated_success=generated,
+        checkpoints=[str(c) for c in checkpoints], task_dir=runs[0]["config"].get("task_dir"), per_seed_generated_success=generated,
         date=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         machine=f"{platform.machine()} {platform.system()}, {__import__('os').cpu_count()} CPUs")

@@ -117,12 +117,11 @@ def summarize_training_log(run_dir: str | Path, points: int = 10, split_by: str 
     successes = sum(g["success"]["count"] for g in groups)
     components = {}
     for n in names:
-        key = "return" if n == "reward" else n
         per_row = [r["reward_step_mean"] if n == "reward" else r["components_step_mean"].get(n) for r in rows]
         per_row = [v for v in per_row if v is not None]
         components[n] = ComponentSummary(
             name=n, trajectory=trajectories[n], max=max(per_row), mean=sum(per_row) / len(per_row), min=min(per_row),
-            success=_merge([g["success"] for g in groups], key), failure=_merge([g["failure"] for g in groups], key))
+            success=_merge([g["success"] for g in groups], n), failure=_merge([g["failure"] for g in groups], n))
     return TrainingSummary(env_steps=rows[-1]["env_steps"], split_by=split_by, checkpoints=checkpoints,
                            success_rate=success_rate, episode_length=lengths, episodes=episodes,
                            successful_episodes=successes, components=components)

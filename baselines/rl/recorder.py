@@ -123,7 +123,7 @@ class TrainingRecorder(VectorWrapper):
             success = final["success_once"][done]
             length = self._ep_len[done]
             per_step = {k: v[done] / length for k, v in self._ep_sums.items()}
-            per_step["return"] = self._ep_return[done]
+            per_step["reward"] = self._ep_return[done] / length  # the training reward, per step
             self._success.append(success.float())
             self._generated.append(self._ep_generated[done].float())
             self._returns.append(self._ep_return[done].clone())

@@ -10,6 +10,7 @@ observation) instead, by adding ``gamma * V(final_obs)`` to the reward and dropp
 from __future__ import annotations
 
 import copy
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -150,6 +151,9 @@ class RlGamesTrainer(Trainer):
             agent.restore(str(last))
         agent.train()
         agent.save(str(observer.path.with_suffix("")))
+        best = run_dir / "rl_games" / "nn" / "v2p.pth"  # rl-games' best mean training reward so far
+        if best.is_file():
+            shutil.copyfile(best, run_dir / "checkpoints" / "best.pth")
         return observer.path
 
     def load_policy(self, checkpoint: Path, env, device: str = "cpu") -> Policy:

@@ -85,7 +85,7 @@ def _ppo_kwargs(cfg: TrainConfig, num_envs: int) -> dict[str, Any]:
     return dict(n_steps=n_steps, batch_size=batch // max(batch // int(c["minibatch_size"]), 4),
                 n_epochs=int(c["mini_epochs"]), gamma=float(c["gamma"]), gae_lambda=float(c["tau"]),
                 learning_rate=float(c["learning_rate"]), clip_range=float(c["e_clip"]),
-                ent_coef=float(c["entropy_coef"]), vf_coef=float(c["critic_coef"]) / 4,
+                ent_coef=float(c["entropy_coef"]), vf_coef=0.5 * float(c["critic_coef"]),  # rl-games: 0.5 * c_loss * critic_coef
                 max_grad_norm=float(c["grad_norm"]), target_kl=None, seed=cfg.seed, device=cfg.device,
                 policy_kwargs={"net_arch": {"pi": units, "vf": units}, "activation_fn": torch.nn.ELU,
                                "log_std_init": 0.0})

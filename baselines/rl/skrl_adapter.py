@@ -62,7 +62,7 @@ def make_agent(cfg: TrainConfig, obs_space, act_space, num_envs: int, run_dir: P
         mini_batches=max(batch // int(c["minibatch_size"]), 4), discount_factor=float(c["gamma"]),
         gae_lambda=float(c["tau"]), learning_rate=float(c["learning_rate"]), grad_norm_clip=float(c["grad_norm"]),
         ratio_clip=float(c["e_clip"]), value_clip=float(c["e_clip"]) if c.get("clip_value") else 0.0,
-        entropy_loss_scale=float(c["entropy_coef"]), value_loss_scale=float(c["critic_coef"]) / 2,
+        entropy_loss_scale=float(c["entropy_coef"]), value_loss_scale=0.5 * float(c["critic_coef"]),
         kl_threshold=0.0, time_limit_bootstrap=bool(c.get("value_bootstrap", True)),
         rewards_shaper=(lambda r, *a, s=float(c["reward_shaper"].get("scale_value", 1.0)): r * s),
         observation_preprocessor=RunningStandardScaler if c.get("normalize_input") else None,

@@ -5,7 +5,9 @@ A trainer turns a ``TrainConfig`` into a run folder::
     <run_dir>/run.json        what was run (config, trainer, steps, wall time, checkpoint)
     <run_dir>/metrics.jsonl   TrainingRecorder rows (reward components, success per period)
     <run_dir>/tb/             tensorboard logs of the same
-    <run_dir>/checkpoints/    the library's own checkpoints
+    <run_dir>/checkpoints/    the library's own checkpoints: the final one, and ``best.pth`` where
+                              the library keeps its best-training-reward policy (rl-games); that
+                              choice uses the training reward only, never the ground truth
 
 and loads a checkpoint back as a ``Policy``: a callable from a batch of observations (torch,
 on the env's device) to a batch of actions in [-1, 1], deterministic (the mean action).
@@ -23,7 +25,7 @@ from typing import Any, Callable
 import gymnasium as gym
 import torch
 
-from .config import RUN_FILE, TrainConfig, write_run_file
+from .config import RUN_FILE, TrainConfig, register_run_task, write_run_file
 from .recorder import TrainingRecorder
 
 __all__ = ["Trainer", "TrainResult", "Policy", "TRAINERS", "get_trainer", "train", "load_policy",
@@ -47,6 +49,7 @@ class TrainResult:
     wall_time_s: float
     final_success_rate: float | None
     history: list[dict[str, Any]] = field(default_factory=list)
+    best_checkpoint: Path | None = None  # the best-training-reward checkpoint, where the trainer keeps one
 
     @property
     def steps_per_s(self) -> float:
@@ -100,6 +103,7 @@ def _resume_offset(run_dir: Path) -> int:
 def train(cfg: TrainConfig, log_every: int | None = None) -> TrainResult:
     """Train ``cfg.env_id`` with ``cfg.trainer``; see the module docstring for the run folder."""
     trainer = get_trainer(cfg.trainer)
+    register_run_task(cfg.task_dir, cfg.env_id)
     run_dir = Path(cfg.run_dir)
     if not cfg.resume and (run_dir / RUN_FILE).exists():
         raise FileExistsError(f"{run_dir} already holds a run; pass resume=True (--resume) to continue it, "
@@ -123,10 +127,12 @@ def train(cfg: TrainConfig, log_every: int | None = None) -> TrainResult:
     finally:
         recorder.close()
     wall = time.perf_counter() - start
+    best = run_dir / "checkpoints" / "best.pth"
     result = TrainResult(run_dir, Path(checkpoint), recorder.env_steps, wall, recorder.recent_success(),
-                         recorder.history)
+                         recorder.history, best if best.is_file() else None)
     prev = json.loads((run_dir / RUN_FILE).read_text())
     write_run_file(run_dir, cfg, status="done", checkpoint=str(Path(checkpoint).resolve()),
+                   best_checkpoint=str(best.resolve()) if best.is_file() else None,
                    env_steps=recorder.env_steps,
                    wall_time_s=round(prev.get("wall_time_s", 0.0) * cfg.resume + wall, 2),
                    steps_per_s=round((recorder.env_steps - start_steps) / max(wall, 1e-9), 1),
@@ -145,4 +151,5 @@ def read_run(checkpoint: Path) -> dict[str, Any]:
 def load_policy(checkpoint: Path, env, device: str = "cpu") -> tuple[Policy, dict[str, Any]]:
     """The policy in ``checkpoint`` (trainer read from its run.json) and that run.json."""
     run = read_run(checkpoint)
+    register_run_task(run["config"].get("task_dir"), run["env_id"])
     return get_trainer(run["trainer"]).load_policy(Path(checkpoint), env, device), run

@@ -97,3 +97,17 @@ def test_skrl_wrap_env_picks_the_gymnasium_vector_wrapper():
         assert rew.shape == (2, 1) and term.dtype == torch.bool
     finally:
         env.close()
+
+
+def test_rl_games_registration_makes_the_task_a_named_env():
+    from rl_games.common import vecenv
+
+    from baselines.rl.rl_games_adapter import register_rl_games_env
+
+    name = register_rl_games_env(TASK, max_episode_steps=5)
+    vec = vecenv.create_vec_env(name, 2)
+    try:
+        assert isinstance(vec, RlGamesVecEnv) and vec.env.num_envs == 2 and vec.env.max_episode_steps == 5
+        assert vec.reset().shape == (2, vec.get_env_info()["observation_space"].shape[0])
+    finally:
+        vec.env.close()

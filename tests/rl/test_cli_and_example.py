@@ -28,6 +28,31 @@ def test_v2p_train_then_eval(tmp_path, capsys):
     assert "ground-truth success" in capsys.readouterr().out
 
 
+def test_v2p_train_a_task_folder(tmp_path):
+    """A task folder (e.g. a generated reward sample) trains and evaluates with its own code."""
+    import shutil
+
+    import v2p_envs
+
+    folder = tmp_path / "reach_copy"
+    shutil.copytree(Path(v2p_envs.GENERATED_DIR) / "reach_block", folder)
+    task_py = folder / "task.py"
+    task_py.write_text(task_py.read_text().replace('components = {"reach_reward"', 'components = {"marker": 0 * dist, "reach_reward"'))
+    try:
+        assert main(["train", str(folder), "--num-envs", "4", "--steps", "64", "--episode-length", "8",
+                     "--run-dir", str(tmp_path / "run"), "--no-progress"]) == 0
+        run = json.loads((tmp_path / "run" / "run.json").read_text())
+        assert run["env_id"] == TASK and run["config"]["task_dir"] == str(folder.resolve())
+        rows = (tmp_path / "run" / "metrics.jsonl").read_text()
+        assert '"marker"' in rows  # the folder's reward ran, not the shipped one
+        out = tmp_path / "eval.json"
+        assert main(["eval", "--checkpoint", str(tmp_path / "run" / "checkpoints" / "last.pth"), "--episodes", "1",
+                     "--seeds", "0", "--out", str(out)]) == 0
+        assert json.loads(out.read_text())["task_dir"] == str(folder.resolve())
+    finally:
+        v2p_envs.register_task_dir(Path(v2p_envs.GENERATED_DIR) / "reach_block")
+
+
 def test_custom_ppo_example_trains_on_make_vec():
     path = Path(__file__).resolve().parents[2] / "examples" / "custom_ppo.py"
     spec = importlib.util.spec_from_file_location("custom_ppo", path)
