@@ -23,6 +23,7 @@ setup(
         "mujoco>=3.3",
         "pybullet>=3.2.6",  # ships the Franka Panda URDF and meshes (Apache-2.0); no run-time download
         "trimesh>=4.0",
+        "rtree>=1.0",  # trimesh's spatial index (mesh queries in reconstruction)
         "coacd>=1.0",
         "scipy>=1.11",
         "shapely>=2.0",
