@@ -58,7 +58,7 @@ def evaluate_video(folder: Path, work: Path, shape_prior: bool) -> list[dict]:
                          camera_pitch_deg=truth["camera_pitch_deg"])
     true_boxes = {n: Box(*truth["boxes"][n]) for n in names}
     detection = MotionDetector().detect(frames, names)
-    config = ReconstructConfig(out_dir=work / folder.name, camera=camera, max_side=None, shape_prior=shape_prior,
+    config = ReconstructConfig(out_dir=work / folder.name, camera=camera, max_side=None, shape_prior=shape_prior, collision=False,
                                progress=False)
     stages = build_stages(config)
     stages.detector = PromptBoxDetector(true_boxes, "true boxes")

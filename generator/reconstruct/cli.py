@@ -52,6 +52,8 @@ def _add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--device", default="cpu", help="torch device for the models (default %(default)s)")
     p.add_argument("--max-frames", type=int, help="use only the first N frames")
     p.add_argument("--max-side", type=int, default=640, help="downsize frames to this longest side (default %(default)s)")
+    p.add_argument("--no-collision", action="store_true",
+                   help="skip the convex collision parts and the MJCF per object (faster)")
     p.add_argument("--no-shape-prior", action="store_true",
                    help="offline mesh: fit only box/cylinder/sphere, even for objects the asset catalogue knows")
     p.add_argument("--strict", action="store_true", help="stop at the first object that fails")
@@ -66,6 +68,7 @@ def run_reconstruct(args: argparse.Namespace) -> int:
         models=ModelsConfig(args.detector_model, args.segmenter_model, args.depth_model, args.instantmesh_dir,
                             args.foundationpose_dir, args.cache_dir, args.device),
         max_frames=args.max_frames, max_side=args.max_side, shape_prior=not args.no_shape_prior,
+        collision=not args.no_collision,
         strict=args.strict, progress=not args.no_progress)
     try:
         result = run_pipeline(args.video, args.caption, args.objects, config)

@@ -49,6 +49,8 @@ object's failure fatal."""
     max_side: int | None = 640
     density: float = 500.0
     shape_prior: bool = True
+    #: Convex collision parts (CoACD, seconds per concave object) and an MJCF per object.
+    collision: bool = True
     strict: bool = False
     progress: bool = True
 

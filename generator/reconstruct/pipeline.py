@@ -177,10 +177,10 @@ def _object(name: str, frames: np.ndarray, mask: np.ndarray, depth: DepthResult,
     if held:
         log.info("pose '%s': %d of %d frames had no pose (hidden or lost); the nearest pose is held there",
                  name, held, len(poses))
-    mesh_rel, urdf_rel = write_object_files(config.out_dir, name, mesh, config.density)
+    files = write_object_files(config.out_dir, name, mesh, config.density, config.collision)
     size = tuple(float(v) for v in mesh.extents)
     rep.size, rep.ok = list(size), True
-    return ObjectSpec(name=name, size=size, mesh_path=mesh_rel, urdf_path=urdf_rel, density=config.density,
+    return ObjectSpec(name=name, size=size, mesh_path=files.mesh, urdf_path=files.urdf, density=config.density,
                       poses=tuple(tuple(p.to_list()) for p in filled))
 
 

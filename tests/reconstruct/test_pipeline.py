@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import logging
 
+import mujoco
 import numpy as np
 import pytest
 
@@ -37,7 +38,12 @@ def test_reconstruct_writes_a_loadable_scene(tmp_path, push_files, push_video):
         assert np.all(np.abs(np.sort(obj.size) - np.sort(truth)) / np.sort(truth) < 0.2), (obj.name, obj.size)
         start = np.array(obj.poses[0][:3])
         assert np.linalg.norm(start - push_video.poses[obj.name][0].translation) < 0.02
-        assert (tmp_path / "out" / obj.urdf_path).read_text().count("../meshes/") == 2
+        urdf = (tmp_path / "out" / obj.urdf_path).read_text()
+        assert urdf.count("../meshes/") >= 2 and ".collision/part_" in urdf  # visual + convex parts
+        # the MJCF per object compiles, with the object's mass from density x volume
+        model = mujoco.MjModel.from_xml_path(str(tmp_path / "out" / "mjcf" / f"{obj.name}.xml"))
+        volume = float(np.prod(obj.size))
+        assert 0.3 * volume * obj.density < model.body(obj.name).mass[0] < 1.2 * volume * obj.density
     tin = json.loads((tmp_path / "out" / "scene.json").read_text())["objects"][0]
     assert tin["pose_delta"][0] > 0.05  # pushed to the right (camera x)
 

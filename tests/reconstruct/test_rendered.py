@@ -24,7 +24,7 @@ def reconstruct_rendered(name: str, out: Path):
     prompts.write_text(json.dumps(truth["boxes"]))
     camera = CameraPrior(Intrinsics(*truth["intrinsics"]), camera_height_m=truth["camera_height_m"],
                          camera_pitch_deg=truth["camera_pitch_deg"])
-    config = ReconstructConfig(out_dir=out, prompts=prompts, camera=camera, progress=False)
+    config = ReconstructConfig(out_dir=out, prompts=prompts, camera=camera, progress=False, collision=False)
     return run_pipeline(folder / "video.mp4", truth["caption"], truth["objects"], config), truth
 
 
