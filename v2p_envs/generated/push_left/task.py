@@ -4,7 +4,8 @@ Task Description: push the snack box to the left (+y) across the table without l
 Randomizations: box position in a 20 x 15 cm region on the right half of the reachable table,
 box yaw within +-30 degrees of facing the robot.
 Success Conditions: the box has moved at least 15 cm towards +y from where it started, more
-to the left than along x, and it is still resting on the table (not lifted).
+to the left than along x, and it rests on the table at its starting height, at rest, never
+lifted more than 2 cm during the episode (pushed, not carried or knocked off the table).
 """
 import math
 
@@ -41,8 +42,12 @@ class PushLeft(Task):
 
     def compute_success(self, states):
         disp = states["snack_box_pos"] - states["snack_box_init_pos"]
-        on_table = disp[:, 2] < 0.01
-        return (disp[:, 1] > 0.15) & (disp[:, 0].abs() < disp[:, 1]) & on_table
+        # Resting on the table at its starting height (a box knocked off the table is lower), at
+        # rest, and pushed rather than carried: never lifted 2 cm this episode.
+        on_table = disp[:, 2].abs() < 0.01
+        at_rest = torch.norm(states["snack_box_vel_linear"], dim=-1) < 0.1
+        never_lifted = states["snack_box_max_height"] - states["snack_box_init_pos"][:, 2] < 0.02
+        return (disp[:, 1] > 0.15) & (disp[:, 0].abs() < disp[:, 1]) & on_table & at_rest & never_lifted
 
     def compute_reward(self, actions, states):
         return reward_function(actions, states)
