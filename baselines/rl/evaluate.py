@@ -102,12 +102,16 @@ def evaluate_policy(policies: Policy | list[Policy], env, seeds: list[int], epis
 
 
 def _git_commit() -> str | None:
+    """HEAD of the source tree, with ``+dirty`` when tracked files differ from it."""
+    here = Path(__file__).resolve().parent
     try:
-        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=Path(__file__).resolve().parent,
-                             capture_output=True, text=True, timeout=10)
-        return out.stdout.strip() or None
+        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True, timeout=10)
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=here,
+                               capture_output=True, text=True, timeout=10)
     except (OSError, subprocess.SubprocessError):
         return None
+    commit = head.stdout.strip()
+    return (commit + ("+dirty" if dirty.stdout.strip() else "")) if commit else None
 
 
 def _version() -> str:
@@ -161,11 +165,12 @@ def evaluate_checkpoints(checkpoints: list[Path], seeds: list[int], episodes: in
     return EvaluationRecord(
         task=runs[0]["env_id"], method=method or f"v2p/{runs[0]['trainer']}", seeds=list(seeds), episodes=episodes,
         episode_length=episode_length,
-        per_seed_success=success, mean=float(np.mean(success)), std=float(np.std(success)),
+        per_seed_success=[round(x, 4) for x in success], mean=round(float(np.mean(success)), 4),
+        std=round(float(np.std(success)), 4),
         steps=max((s for s in steps if s is not None), default=None),
         wall_time_s={"train": round(float(np.mean(train_times)), 1) if None not in train_times else None,
                      "eval": round(eval_time, 1)},
         device=device, package_version=_version(), git_commit=_git_commit(),
-        checkpoints=[str(c) for c in checkpoints], task_dir=runs[0]["config"].get("task_dir"), per_seed_generated_success=generated,
+        checkpoints=[str(c) for c in checkpoints], task_dir=runs[0]["config"].get("task_dir"), per_seed_generated_success=[round(x, 4) for x in generated],
         date=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         machine=f"{platform.machine()} {platform.system()}, {__import__('os').cpu_count()} CPUs")
