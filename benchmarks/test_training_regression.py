@@ -32,15 +32,9 @@ class Threshold:
     episode_length: int | None = None  # training episode length (None: the task's 300)
 
 
-#: The shipped PushLeft success function accepts a box flung off the table (z drop counts as
-#: "on the table") and one still sliding, so its policies fling the box: ground truth 0.43 with
-#: generated 0.93 (RESULTS.md). With the success function fixed (on the table, never lifted,
-#: at rest) the same reward reached 0.87 in 2.5M steps / 442 s. Until the task is fixed: xfail.
-PUSH_LEFT_SUCCESS_BUG = "shipped PushLeft success function rewards flinging the box (see RESULTS.md, issue 4)"
 CPU = [
     Threshold("V2P-ReachBlock-v0", success=0.8, steps=2_000_000, num_envs=256, max_train_s=600),
-    pytest.param(Threshold("V2P-PushLeft-v0", success=0.8, steps=2_500_000, num_envs=256, max_train_s=600),
-                 marks=pytest.mark.xfail(reason=PUSH_LEFT_SUCCESS_BUG, strict=False)),
+    Threshold("V2P-PushLeft-v0", success=0.8, steps=2_500_000, num_envs=256, max_train_s=600),
 ]
 GPU = [
     Threshold("V2P-ReachBlock-v0", success=0.9, steps=5_000_000, num_envs=4096),
@@ -65,7 +59,7 @@ def _run(t: Threshold, device: str, tmp_path: Path) -> dict:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("t", CPU, ids=["V2P-ReachBlock-v0", "V2P-PushLeft-v0"])
+@pytest.mark.parametrize("t", CPU, ids=[t.env_id for t in CPU])
 def test_cpu_training_regression(t: Threshold, tmp_path):
     row = _run(t, "cpu", tmp_path)
     assert row["record"]["mean"] >= t.success, row
