@@ -33,10 +33,21 @@ _SUB = 3
 _PARAM_PENALTY = 0.004
 
 
-def choose_mesh_frame(mask: np.ndarray, occluded_ratio: float = 0.6) -> int:
-    """The paper's rule: the first frame, or the last when the object is much more hidden on the first."""
+def choose_mesh_frame(mask: np.ndarray, others: np.ndarray | None = None, occluded_ratio: float = 0.6) -> int:
+    """The paper's rule: the first frame, or the last when the object is more hidden on the first
+    (touching another object there and not on the last, or a much smaller mask)."""
+    if others is not None:
+        first_touches, last_touches = touches_other(mask[0], others[0]), touches_other(mask[-1], others[-1])
+        if first_touches != last_touches:
+            return len(mask) - 1 if first_touches else 0
     first, last = int(mask[0].sum()), int(mask[-1].sum())
     return len(mask) - 1 if first < occluded_ratio * last else 0
+
+
+def touches_other(mask: np.ndarray, others: np.ndarray) -> bool:
+    """Whether another object's mask comes within two pixels of this one (it may hide part of it)."""
+    near = cv2.dilate(mask.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+    return bool((near & others & ~mask).any())
 
 
 def support_plane(depth: DepthResult, frame_index: int, object_mask: np.ndarray) -> Plane:
@@ -53,9 +64,10 @@ def support_plane(depth: DepthResult, frame_index: int, object_mask: np.ndarray)
 
 @dataclass
 class PrimitiveFitMeshBuilder:
-    """Fits on the first and the last frame (where the object is not much hidden) and keeps the
-    smaller fit: an object in the air, fitted as if it stood on the table, is placed too far
-    away along its rays and so comes out too large; on the table both fits agree (then the first
+    """Fits on the first and the last frame (where the object is not much hidden, nor touching
+    another object, which may hide part of it) and keeps the smaller fit: an object in the air,
+    fitted as if it stood on the table, is placed too far away along its rays and so comes out
+    too large; on the table both fits agree (then the first
     frame, as in the paper, unless the last is more than ``agree`` smaller)."""
 
     shapes: tuple[str, ...] = ("box", "cylinder", "sphere")
@@ -63,10 +75,14 @@ class PrimitiveFitMeshBuilder:
     agree: float = 0.1
     catalogue: bool = True  # an object named like a catalogue kind is fitted with that shape only
 
-    def build(self, frames: np.ndarray, name: str, mask: np.ndarray, depth: DepthResult) -> MeshResult:
+    def build(self, frames: np.ndarray, name: str, mask: np.ndarray, depth: DepthResult,
+              others: np.ndarray | None = None) -> MeshResult:
         areas = mask.reshape(len(mask), -1).sum(axis=1)
         candidates = [k for k in dict.fromkeys((0, len(mask) - 1)) if areas[k] >= 12]
         candidates = [k for k in candidates if areas[k] >= 0.6 * max(areas[c] for c in candidates)]
+        if others is not None:  # a frame where another object may hide part of this one fits it too small
+            clear = [k for k in candidates if not touches_other(mask[k], others[k])]
+            candidates = clear or candidates
         if not candidates:
             raise ObjectNotFoundError(name, "mesh", f"mask has {int(areas[0])} pixels on the first frame and "
                                       f"{int(areas[-1])} on the last; too small to fit")

@@ -124,7 +124,11 @@ def run_pipeline(video_path: Path | str, caption: str, object_names: Sequence[st
         if name not in live:
             continue
         try:
-            objects.append(_object(name, frames, live[name], depth, stages, config, reports[name], timer))
+            others = np.zeros_like(live[name])
+            for other, other_mask in live.items():
+                if other != name:
+                    others |= other_mask
+            objects.append(_object(name, frames, live[name], others, depth, stages, config, reports[name], timer))
         except (ReconstructionError, ValueError, RuntimeError) as exc:
             stage = getattr(exc, "stage", None) or timer.current or "object"
             _fail(reports[name], stage, exc, config.strict)
@@ -149,10 +153,10 @@ def run_pipeline(video_path: Path | str, caption: str, object_names: Sequence[st
     return ReconstructionResult(scene, report, scene_path, live, depth)
 
 
-def _object(name: str, frames: np.ndarray, mask: np.ndarray, depth: DepthResult, stages: Stages,
+def _object(name: str, frames: np.ndarray, mask: np.ndarray, others: np.ndarray, depth: DepthResult, stages: Stages,
             config: ReconstructConfig, rep: ObjectReport, timer: "_Timer") -> ObjectSpec:
     with timer("mesh"):
-        built = stages.mesh.build(frames, name, mask, depth)
+        built = stages.mesh.build(frames, name, mask, depth, others)
     with timer("scale"):
         k = built.frame_index
         try:
@@ -169,7 +173,7 @@ def _object(name: str, frames: np.ndarray, mask: np.ndarray, depth: DepthResult,
         scaled = MeshResult(mesh, True, built.kind, k, built.pose, built.details)
     rep.mesh_kind, rep.mesh_frame, rep.metric_mesh = built.kind, k, built.metric
     with timer("pose"):
-        poses = stages.pose.track(frames, mask, depth, scaled)
+        poses = stages.pose.track(frames, mask, depth, scaled, others)
     filled, held = _hold_missing(poses)
     if filled is None:
         raise ReconstructionError(f"object '{name}': the pose tracker lost it on every frame")

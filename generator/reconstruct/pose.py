@@ -1,16 +1,18 @@
-"""Offline 6D pose tracking: Lucas-Kanade points + PnP, with a mask-centroid fallback.
+"""Offline 6D pose tracking: Lucas-Kanade points + PnP, checked against the mask's silhouette.
 
 On the mesh's frame the object's pose is known (the primitive fit gives it; otherwise the
 back-projected mask centroid with the camera's axes). Corner features inside the mask are lifted
 to 3D on the object by casting their rays at the posed mesh. They are tracked frame to frame with
 pyramidal LK (forward-backward checked, kept inside the mask); ``solvePnPRansac`` on the
-surviving 2D-3D pairs gives the rotation and the direction of the object from the camera; where
-fewer than ``min_points`` survive, the rotation is held and the direction follows the mask
-centroid. The distance along that direction is the median depth on the mask plus the offset
-(object centre behind its visible surface) measured on the mesh's frame. With a table-plane
-prior, whose depth puts an object in the air too far away, the distance from the change in mask
-area is used instead where it is nearer. Frames with no mask give None (hidden or lost).
-Tracking runs forwards and backwards from the mesh's frame. The real-model tracker
+surviving 2D-3D pairs proposes a pose, and holding the rotation while following the mask centroid
+proposes another. Each proposal is moved until the mesh's silhouette (minus the pixels of other
+objects, which may hide it) has the mask's centroid and area, and the one whose silhouette covers
+the mask best is kept: PnP drifts when features slide on a textureless face, the mask does not.
+The distance along that direction is the median depth on the mask plus the offset (object centre
+behind its visible surface) measured on the mesh's frame. With a table-plane prior, whose depth
+puts an object in the air too far away, the distance from the change in mask area is used
+instead where it is nearer by more than ``airborne_ratio``. Frames with no mask give None (hidden
+or lost). Tracking runs forwards and backwards from the mesh's frame. The real-model tracker
 (FoundationPose) is ``generator.reconstruct.models.external``.
 """
 from __future__ import annotations
@@ -25,10 +27,11 @@ from tqdm import tqdm
 from generator.reconstruct.geometry import Intrinsics, Pose, backproject, pixel_rays
 from generator.reconstruct.stages import DepthResult, MeshResult
 
-__all__ = ["FlowPnPTracker", "initial_pose"]
+__all__ = ["FlowPnPTracker", "align_to_mask", "initial_pose", "silhouette", "silhouette_usable"]
 
 log = logging.getLogger(__name__)
 
+_MIN_PIXELS = 12
 _LK = dict(winSize=(15, 15), maxLevel=3, criteria=(cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 30, 0.01))
 
 
@@ -47,9 +50,11 @@ class FlowPnPTracker:
     min_points: int = 6
     max_features: int = 80
     reprojection_px: float = 2.0
+    airborne_ratio: float = 1.05  # depth-map / size distance above which the object is taken to be in the air
     progress: bool = True
 
-    def track(self, frames: np.ndarray, mask: np.ndarray, depth: DepthResult, mesh: MeshResult) -> list[Pose | None]:
+    def track(self, frames: np.ndarray, mask: np.ndarray, depth: DepthResult, mesh: MeshResult,
+              others: np.ndarray | None = None) -> list[Pose | None]:
         t = len(frames)
         gray = [cv2.cvtColor(f, cv2.COLOR_RGB2GRAY) for f in frames]
         start = mesh.frame_index
@@ -59,6 +64,10 @@ class FlowPnPTracker:
         if not np.isfinite(depth_offset):
             depth_offset = 0.0
         self.pnp_frames = 0
+        area_ratio = 1.0
+        if silhouette_usable(mask[start]):
+            hidden = None if others is None else others[start] & ~mask[start]
+            area_ratio = _visible(silhouette(mesh, poses[start], depth.intrinsics, mask.shape[1:]), hidden).sum() / mask[start].sum()
         order = [(k, k + 1) for k in range(start, t - 1)] + [(k, k - 1) for k in range(start, 0, -1)]
         state: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         for a, b in tqdm(order, desc="pose", disable=not self.progress, leave=False):
@@ -70,18 +79,30 @@ class FlowPnPTracker:
                 state[b] = (np.empty((0, 2), np.float32), np.empty((0, 3)))
                 continue
             uv_b, obj_b = self._lk(gray[a], gray[b], uv, obj, mask[b])
-            pose = self._pnp(uv_b, obj_b, prev, depth.intrinsics)
-            if pose is None:
-                pose = self._centroid_step(prev, mask[a] if mask[a].any() else mask[b], mask[b], depth.intrinsics)
+            held = self._centroid_step(prev, mask[a] if mask[a].any() else mask[b], mask[b], depth.intrinsics)
+            pnp = self._pnp(uv_b, obj_b, prev, depth.intrinsics)
+            candidates = [c for c in (pnp, held) if c is not None]
+            usable = silhouette_usable(mask[b])
+            if usable:
+                # PnP fixes the rotation well while enough features stick to the object, and drifts
+                # when they slide; the silhouette decides between it and the held rotation, and
+                # places the object where its silhouette covers the mask.
+                hidden = None if others is None else others[b] & ~mask[b]
+                scored = [align_to_mask(c, mesh, mask[b], depth.intrinsics, area_ratio, hidden) for c in candidates]
+                best = int(np.argmax([iou for _, iou in scored]))
+                pose = scored[best][0]
+                self.pnp_frames += int(pnp is not None and best == 0)
             else:
-                self.pnp_frames += 1
-            # PnP on a small object fixes the direction well and the distance poorly: take the
-            # distance from the depth map along that direction instead.
+                pose = candidates[0]
+                self.pnp_frames += int(pnp is not None)
+            # the distance: from the depth map, as a depth model measures it better than the
+            # silhouette's area does; but a table-plane prior puts an object in the air too far
+            # away (its lowest pixel is taken for a contact with the table), which its apparent
+            # size does not: there the size decides
             z = _mask_depth(depth.depth[b], mask[b]) + depth_offset
             if depth.table_plane is not None:
-                # a table-plane prior puts an object in the air too far away; its apparent size does not
                 z_size = poses[start].translation[2] * float(np.sqrt(mask[start].sum() / mask[b].sum()))
-                if z > 1.15 * z_size:
+                if z > self.airborne_ratio * z_size:
                     z = z_size
             if np.isfinite(z) and z > 0:
                 pose = Pose(pose.rotation, pose.translation * (z / pose.translation[2]))
@@ -152,6 +173,60 @@ class FlowPnPTracker:
         z_a = prev.translation[2]
         z_b = z_a * float(np.sqrt(len(ua) / len(ub)))
         return Pose(prev.rotation, prev.translation + ray_b * z_b - ray_a * z_a)
+
+
+def align_to_mask(pose: Pose, mesh: MeshResult, mask: np.ndarray, intr: Intrinsics, area_ratio: float = 1.0,
+                  hidden: np.ndarray | None = None, iterations: int = 3) -> tuple[Pose, float]:
+    """Move ``pose`` (rotation kept) until the mesh's silhouette has the mask's centroid and
+    ``area_ratio`` times its area; returns the moved pose and its silhouette's IoU with the mask
+    (0 where it left the image). ``area_ratio`` is silhouette / mask area on a frame where the pose
+    is known: it cancels a mesh a few percent too small or a mask a pixel too wide. Pixels in
+    ``hidden`` (other objects, which may be in front) are left out of the silhouette: behind
+    them the mask cannot show the object either."""
+    h, w = mask.shape
+    vs, us = np.nonzero(mask)
+    target = np.array([us.mean(), vs.mean()])
+    t = pose.translation.copy()
+    for _ in range(iterations):
+        sil = _visible(silhouette(mesh, Pose(pose.rotation, t), intr, (h, w)), hidden)
+        if sil.sum() < _MIN_PIXELS:
+            return pose, 0.0
+        sv, su = np.nonzero(sil)
+        scale = float(np.sqrt(sil.sum() / (area_ratio * len(us))))  # the silhouette is `scale` times too large: too near
+        centre = intr.project(t[None])[0] - 0.5  # our pixel centres are at +0.5
+        # the silhouette's centroid sits at a fixed image offset from the projected centre, which
+        # shrinks by `scale` when the object moves away by `scale`
+        u, v = target - (np.array([su.mean(), sv.mean()]) - centre) / scale
+        t = pixel_rays(intr, np.array([u]), np.array([v]))[0] * (t[2] * scale)
+    aligned = Pose(pose.rotation, t)
+    sil = _visible(silhouette(mesh, aligned, intr, (h, w)), hidden)
+    return aligned, float((sil & mask).sum() / (sil | mask).sum())
+
+
+def _visible(sil: np.ndarray, hidden: np.ndarray | None) -> np.ndarray:
+    return sil if hidden is None else sil & ~hidden
+
+
+def silhouette_usable(mask: np.ndarray) -> bool:
+    """Whether the mask can be matched by a silhouette: big enough and clear of the image border
+    (which cuts its area and moves its centroid)."""
+    return mask.sum() >= _MIN_PIXELS and not (mask[0].any() or mask[-1].any() or mask[:, 0].any() or mask[:, -1].any())
+
+
+def silhouette(mesh: MeshResult, pose: Pose, intr: Intrinsics, shape: tuple[int, int]) -> np.ndarray:
+    """Boolean image of the posed mesh (its triangles filled; the part in front of the camera)."""
+    vertices = pose.apply(np.asarray(mesh.mesh.vertices))
+    out = np.zeros(shape, np.uint8)
+    faces = np.asarray(mesh.mesh.faces)
+    faces = faces[(vertices[faces, 2] > 1e-3).all(axis=1)]
+    if len(faces) == 0:
+        return out.astype(bool)
+    uv = intr.project(vertices) - 0.5
+    shift = 4  # sub-pixel vertex positions
+    # one triangle at a time: fillPoly on many polygons fills by parity, so overlaps become holes
+    for triangle in np.round(uv[faces] * (1 << shift)).astype(np.int32):
+        cv2.fillConvexPoly(out, triangle, 1, lineType=cv2.LINE_8, shift=shift)
+    return out.astype(bool)
 
 
 def _mask_depth(depth: np.ndarray, mask: np.ndarray) -> float:

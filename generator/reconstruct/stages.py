@@ -128,10 +128,14 @@ class DepthEstimator(Protocol):
 
 
 class MeshBuilder(Protocol):
-    def build(self, frames: np.ndarray, name: str, mask: np.ndarray, depth: DepthResult) -> MeshResult:
-        """A mesh of the object from one frame (first, or last when the first is occluded)."""
+    def build(self, frames: np.ndarray, name: str, mask: np.ndarray, depth: DepthResult,
+              others: np.ndarray | None = None) -> MeshResult:
+        """A mesh of the object from one frame (first, or last when the first is occluded).
+        ``others``: the other objects' masks per frame (where they may hide this one), or None."""
 
 
 class PoseTracker(Protocol):
-    def track(self, frames: np.ndarray, mask: np.ndarray, depth: DepthResult, mesh: MeshResult) -> list[Pose | None]:
-        """The object's pose (metric mesh frame -> camera) per frame; None where it was lost."""
+    def track(self, frames: np.ndarray, mask: np.ndarray, depth: DepthResult, mesh: MeshResult,
+              others: np.ndarray | None = None) -> list[Pose | None]:
+        """The object's pose (metric mesh frame -> camera) per frame; None where it was lost.
+        ``others``: the other objects' masks per frame (where they may hide this one), or None."""

@@ -8,11 +8,11 @@ from scipy.spatial.transform import Rotation
 from generator.reconstruct.depth import TablePlaneDepth
 from generator.reconstruct.detect import MotionDetector, PromptBoxDetector
 from generator.reconstruct.geometry import Intrinsics, Pose, fit_plane, pixel_rays
-from generator.reconstruct.mesh import PrimitiveFitMeshBuilder
-from generator.reconstruct.pose import FlowPnPTracker
+from generator.reconstruct.mesh import PrimitiveFitMeshBuilder, choose_mesh_frame
+from generator.reconstruct.pose import FlowPnPTracker, align_to_mask, silhouette
 from generator.reconstruct.scale import diameter, scale_ratio
 from generator.reconstruct.segment import GrabCutFlowSegmenter, mask_iou
-from generator.reconstruct.stages import Box
+from generator.reconstruct.stages import Box, MeshResult
 from tests.reconstruct.conftest import JAR, CAMERA, TIN, camera_prior
 
 
@@ -89,6 +89,40 @@ def test_flow_pnp_tracks_a_pushed_box(push_video):
     turned = Rotation.from_matrix(poses[-1].rotation) * Rotation.from_matrix(poses[0].rotation).inv()
     true_turn = Rotation.from_matrix(truth[-1].rotation) * Rotation.from_matrix(truth[0].rotation).inv()
     assert abs(turned.magnitude() - true_turn.magnitude()) < np.radians(10)
+
+
+def test_silhouette_alignment_undoes_a_drifted_direction():
+    """The tracker keeps the direction ``align_to_mask`` finds (the distance comes from depth)."""
+    import trimesh
+    mesh = MeshResult(trimesh.creation.box((0.18, 0.045, 0.022)), True, "box", 0, None)
+    turn = Rotation.from_euler("xyz", [1.0, 0.2, 0.4]).as_matrix()
+    truth = Pose(turn, np.array([-0.05, 0.04, 0.66]))
+    mask = silhouette(mesh, truth, CAMERA.intrinsics, (192, 256))
+    drifted = Pose(turn, truth.translation + np.array([0.03, -0.02, 0.05]))
+
+    def off_deg(pose: Pose) -> float:
+        a, b = pose.translation, truth.translation
+        return float(np.degrees(np.arccos(np.clip(a @ b / np.linalg.norm(a) / np.linalg.norm(b), -1, 1))))
+
+    aligned, iou = align_to_mask(drifted, mesh, mask, CAMERA.intrinsics)
+    assert off_deg(drifted) > 3 and off_deg(aligned) < 0.2 and iou > 0.9
+    # another object covers the right half: told so, the alignment still moves the right way,
+    # where comparing the whole silhouette with the cut mask would move the wrong way
+    cover = np.zeros_like(mask)
+    cover[:, int(np.nonzero(mask)[1].mean()):] = True
+    told, _ = align_to_mask(drifted, mesh, mask & ~cover, CAMERA.intrinsics, hidden=cover)
+    untold, _ = align_to_mask(drifted, mesh, mask & ~cover, CAMERA.intrinsics)
+    assert off_deg(told) < 0.7 * off_deg(drifted) < off_deg(untold)
+
+
+def test_mesh_frame_avoids_a_frame_where_another_object_touches():
+    mask = np.zeros((2, 40, 40), bool)
+    mask[:, 10:20, 10:20] = True
+    others = np.zeros_like(mask)
+    assert choose_mesh_frame(mask, others) == 0
+    others[0, 10:20, 21:30] = True  # a neighbour one pixel away on the first frame only
+    assert choose_mesh_frame(mask, others) == 1
+    assert choose_mesh_frame(mask) == 0
 
 
 def test_geometry_round_trips():

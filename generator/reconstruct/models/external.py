@@ -56,8 +56,9 @@ class InstantMeshBuilder:
     python: str = sys.executable
     timeout_s: float = 900.0
 
-    def build(self, frames: np.ndarray, name: str, mask: np.ndarray, depth: DepthResult) -> MeshResult:
-        k = choose_mesh_frame(mask)
+    def build(self, frames: np.ndarray, name: str, mask: np.ndarray, depth: DepthResult,
+              others: np.ndarray | None = None) -> MeshResult:
+        k = choose_mesh_frame(mask, others)
         if not mask[k].any():
             raise ReconstructionError(f"object '{name}': empty mask on frame {k}; nothing to give InstantMesh")
         with tempfile.TemporaryDirectory(prefix="v2p_instantmesh_") as tmp:
@@ -82,7 +83,8 @@ class FoundationPoseTracker:
     python: str = sys.executable
     timeout_s: float = 1800.0
 
-    def track(self, frames: np.ndarray, mask: np.ndarray, depth: DepthResult, mesh: MeshResult) -> list[Pose | None]:
+    def track(self, frames: np.ndarray, mask: np.ndarray, depth: DepthResult, mesh: MeshResult,
+              others: np.ndarray | None = None) -> list[Pose | None]:
         if not mask[0].any():
             raise ReconstructionError("FoundationPose registers on frame 0, where the object has no mask")
         with tempfile.TemporaryDirectory(prefix="v2p_foundationpose_") as tmp:
