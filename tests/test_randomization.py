@@ -1,4 +1,4 @@
-"""Randomisation (mass/size scaling, action noise/delay) on the MuJoCo CPU backend.
+"""Randomisation (mass scaling, global and per-env sizes, action noise/delay) on the MuJoCo CPU backend.
 
 The same checks on the Warp backend are in tests/warp/test_warp_randomization.py (slow).
 """
@@ -15,8 +15,8 @@ from v2p_envs.randomization import RandomizationConfig
 ENV = "V2P-PushLeft-v0"
 
 
-def make(n=3, **kwargs):
-    return gym.make_vec(ENV, num_envs=n, vectorization_mode="vector_entry_point", **kwargs).unwrapped
+def make(n=3, env_id=ENV, **kwargs):
+    return gym.make_vec(env_id, num_envs=n, vectorization_mode="vector_entry_point", **kwargs).unwrapped
 
 
 def per_env_mass(env, name):
@@ -42,6 +42,12 @@ def test_config_validation_and_dict_form():
         RandomizationConfig(object_mass_scale=(2.0, 1.0))
     with pytest.raises(ValueError, match="action_delay"):
         RandomizationConfig(action_delay=-1)
+    with pytest.raises(ValueError, match="object_size_scale_per_env"):
+        RandomizationConfig(object_size_scale_per_env=(1.2, 0.8))
+    with pytest.raises(ValueError, match="object_size_variants"):
+        RandomizationConfig(object_size_scale_per_env=(0.8, 1.2), object_size_variants=1)
+    sized = RandomizationConfig.coerce({"object_size_scale_per_env": [0.8, 1.2], "object_size_variants": 3})
+    assert sized.size_scales == pytest.approx((0.8, 1.0, 1.2)) and RandomizationConfig().size_scales == ()
 
 
 def check_mass_scaling(backend_kwargs):
@@ -85,6 +91,56 @@ def test_size_scaling_scales_scene_sizes_and_masses():
     finally:
         plain.close()
         big.close()
+
+
+def test_size_variants_share_one_model_layout():
+    """A world takes a size variant by copying SIZE_VARIANT_FIELDS: every other model field must
+    be the same in all variants (shapes and values), except constants stepping does not read."""
+    from v2p_envs.scene_builder import SIZE_VARIANT_FIELDS, build_scene
+    env = make(1, env_id="V2P-ThrowGarlic-v0")
+    built = build_scene(env.scene, size_scales=(0.8, 1.25))
+    unread = {"bvh_aabb", "cam_poscom0", "light_poscom0", "dof_M0", "dof_length"}
+    arrays = [n for n in dir(built.model) if not n.startswith("_") and isinstance(getattr(built.model, n), np.ndarray)]
+    for variant in built.size_variant_models:
+        differ = {n for n in arrays if getattr(variant, n).shape != getattr(built.model, n).shape
+                  or not np.array_equal(getattr(variant, n), getattr(built.model, n))}
+        assert differ - unread <= set(SIZE_VARIANT_FIELDS), differ - unread - set(SIZE_VARIANT_FIELDS)
+        assert "geom_dataid" in differ and "body_mass" in differ
+    env.close()
+
+
+def check_size_per_env(backend_kwargs):
+    """Per-env sizes: each env's box has its own size, mass (with mass scaling on top) and
+    collision geometry (it rests on the table at its own half height), seeded."""
+    cfg = {"object_size_scale_per_env": (0.7, 1.3), "object_size_variants": 3, "object_mass_scale": (0.5, 2.0)}
+    env = make(6, randomization=cfg, **backend_kwargs)
+    try:
+        env.reset(seed=0)
+        factors = env.randomizer.size_scales[env.randomizer.size_index[:, 0]].cpu().double()
+        assert env.randomizer.size_scales.tolist() == pytest.approx([0.7, 1.0, 1.3]) and factors.unique().numel() > 1
+        nominal = env.sim.object_sizes["snack_box"].cpu().double()
+        sizes = env.sim.states["snack_box_size"].cpu().double()
+        np.testing.assert_allclose(sizes, factors[:, None] * nominal, rtol=1e-6)
+        base = float(env.built.model.body_mass[env.built.model.body("snack_box").id])
+        mass_scale = env.randomizer.mass_scale[:, 0].cpu().double()
+        np.testing.assert_allclose(per_env_mass(env, "snack_box"), base * factors ** 3 * mass_scale, rtol=1e-4)
+        hold = torch.tensor([0.0, 0, 0, 0, 0, 0, 1]).repeat(6, 1)
+        for _ in range(25):
+            env.step(hold)
+        height = env.sim.states["snack_box_pos"][:, 2].cpu().double() - env.sim.table_height
+        np.testing.assert_allclose(height, sizes[:, 2] / 2, atol=0.002)
+        env.reset(seed=0)
+        np.testing.assert_allclose(env.randomizer.size_scales[env.randomizer.size_index[:, 0]].cpu().double(), factors)
+        big = int(torch.argmax(factors))
+        env.render_env(big)
+        field = env.randomizer._fields["geom_dataid"][big].cpu().numpy()
+        np.testing.assert_array_equal(env.randomizer.render_model.geom_dataid, field)
+    finally:
+        env.close()
+
+
+def test_size_per_env_mujoco():
+    check_size_per_env({})
 
 
 def check_action_delay(backend_kwargs):

@@ -7,6 +7,7 @@ frame sits at the centre of their bounding box; meshes are scaled per axis to th
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import mujoco
@@ -16,10 +17,13 @@ from .convex import collision_parts, load_mesh
 from .robot import ROBOT_BIT, WORLD_BIT, PandaConfig, RobotIndex, add_panda
 from .scene_spec import SceneSpec, SceneSpecError
 
-__all__ = ["SceneConfig", "BuiltScene", "build_scene", "RENDER_CAMERA"]
+__all__ = ["SceneConfig", "BuiltScene", "build_scene", "RENDER_CAMERA", "SIZE_VARIANT_FIELDS"]
 
 log = logging.getLogger(__name__)
 RENDER_CAMERA = "front"
+#: A collision bit no geom accepts (no conaffinity has it): geoms that exist only so that MuJoCo
+#: compiles their mesh's convex hull, and never touch anything.
+_HULL_ONLY_BIT = 1 << 5
 
 
 @dataclass(frozen=True)
@@ -53,14 +57,25 @@ class BuiltScene:
     object_mocap_id: dict[str, int]
     object_sizes: dict[str, np.ndarray]
     object_masses: dict[str, float]
+    #: Per-env object sizes (randomisation): the factors, and one model per factor in which every
+    #: object's geoms use that factor's meshes. All share ``model``'s layout (it holds every
+    #: variant's meshes), so a world takes a variant by copying its rows of ``SIZE_VARIANT_FIELDS``.
+    size_scales: tuple[float, ...] = ()
+    size_variant_models: tuple[mujoco.MjModel, ...] = ()
 
     @property
     def control_dt(self) -> float:
         return self.config.timestep * self.config.substeps
 
 
-def build_scene(scene: SceneSpec, config: SceneConfig | None = None) -> BuiltScene:
-    """Compile ``scene`` into an MjModel; mesh errors name the scene file and object field."""
+def build_scene(scene: SceneSpec, config: SceneConfig | None = None, size_scales: Sequence[float] = ()) -> BuiltScene:
+    """Compile ``scene`` into an MjModel; mesh errors name the scene file and object field.
+
+    ``size_scales``: also compile every object's meshes at these factors of its size, and one
+    model per factor (``BuiltScene.size_variant_models``), for per-env object sizes. Body
+    midphase culling is then off: its bounding volumes are compiled once per model and cannot
+    follow a world's geoms (each geom's own bounds do).
+    """
     config = config or SceneConfig()
     spec = mujoco.MjSpec()
     spec.modelname = scene.task_class_name
@@ -75,10 +90,15 @@ def build_scene(scene: SceneSpec, config: SceneConfig | None = None) -> BuiltSce
     _add_stage(spec, config)
     robot = add_panda(spec, (*config.robot_base_xy, config.table_height), config.robot)
     sizes, masses = {}, {}
+    size_scales = tuple(float(f) for f in size_scales)
+    object_geoms: list[tuple[mujoco.MjsGeom, str, np.ndarray]] = []
     for i, obj in enumerate(scene.objects):
         sizes[obj.name] = np.asarray(obj.size)
-        _add_object(spec, scene, i, config)
+        object_geoms += _add_object(spec, scene, i, config, size_scales)
+    if size_scales:
+        spec.option.disableflags |= mujoco.mjtDisableBit.mjDSBL_MIDPHASE
     model = spec.compile()
+    variants = tuple(_compile_size_variant(spec, object_geoms, k, f) for k, f in enumerate(size_scales))
     qpos_adr, qvel_adr, mocap = {}, {}, {}
     for obj in scene.objects:
         body = model.body(obj.name)
@@ -90,7 +110,31 @@ def build_scene(scene: SceneSpec, config: SceneConfig | None = None) -> BuiltSce
             qpos_adr[obj.name] = int(joint.qposadr[0])
             qvel_adr[obj.name] = int(joint.dofadr[0])
     return BuiltScene(model, scene, config, robot, tuple(o.name for o in scene.objects),
-                      qpos_adr, qvel_adr, mocap, sizes, masses)
+                      qpos_adr, qvel_adr, mocap, sizes, masses, size_scales, variants)
+
+
+#: Model fields that differ between size variants and that stepping reads (both backends can
+#: give them per-world values). Left shared: the body bounding volumes (midphase is off), and
+#: ``dof_M0`` / ``dof_length``, constants that stepping does not read.
+SIZE_VARIANT_FIELDS = ("geom_dataid", "geom_pos", "geom_quat", "geom_aabb", "geom_rbound", "geom_size",
+                       "body_ipos", "body_iquat", "body_inertia", "body_mass", "body_invweight0",
+                       "body_subtreemass", "dof_invweight0")
+
+
+def _variant_mesh(mesh_name: str, k: int) -> str:
+    return f"{mesh_name}@size{k}"
+
+
+def _compile_size_variant(spec: mujoco.MjSpec, object_geoms: list[tuple[mujoco.MjsGeom, str, np.ndarray]],
+                          k: int, factor: float) -> mujoco.MjModel:
+    """The model with every object geom on its variant-``k`` mesh (the spec is left as it was)."""
+    for geom, mesh_name, offset in object_geoms:
+        geom.meshname, geom.pos = _variant_mesh(mesh_name, k), (offset * factor).tolist()
+    try:
+        return spec.compile()
+    finally:
+        for geom, mesh_name, offset in object_geoms:
+            geom.meshname, geom.pos = mesh_name, offset.tolist()
 
 
 def _add_stage(spec: mujoco.MjSpec, config: SceneConfig) -> None:
@@ -129,7 +173,10 @@ def _look_at(camera: mujoco.MjsCamera, eye: np.ndarray, target: np.ndarray) -> N
     camera.quat = quat.tolist()
 
 
-def _add_object(spec: mujoco.MjSpec, scene: SceneSpec, index: int, config: SceneConfig) -> None:
+def _add_object(spec: mujoco.MjSpec, scene: SceneSpec, index: int, config: SceneConfig,
+                size_scales: tuple[float, ...] = ()) -> list[tuple[mujoco.MjsGeom, str, np.ndarray]]:
+    """Adds the object's body, visual geom and collision geoms (and their meshes at every factor
+    of ``size_scales``); returns (geom, mesh name, position) of each geom."""
     obj = scene.objects[index]
     where = f"objects[{index}].mesh_path"
     source = (scene.source_dir / "scene.json") if scene.source_dir else "<scene>"
@@ -151,17 +198,35 @@ def _add_object(spec: mujoco.MjSpec, scene: SceneSpec, index: int, config: Scene
     else:
         body.add_freejoint(name=f"{obj.name}_free")
     rgba = _object_color(obj.name)
-    spec.add_mesh(name=f"{obj.name}_visual", file=str(mesh_file), scale=scale.tolist())
+
+    def add_meshes(mesh_name: str, file: str, collides: bool) -> None:
+        spec.add_mesh(name=mesh_name, file=file, scale=scale.tolist())
+        variants = [_variant_mesh(mesh_name, k) for k in range(len(size_scales))]
+        for variant, factor in zip(variants, size_scales):
+            spec.add_mesh(name=variant, file=file, scale=(scale * factor).tolist())
+        if collides and variants:
+            # MuJoCo computes a mesh's convex hull (what collision needs) only for meshes that a
+            # geom uses; so that every model has every hull (one layout for all size variants),
+            # each mesh gets a geom far below the floor that touches nothing
+            for used in [mesh_name, *variants]:
+                anchor = spec.worldbody.add_geom(type=mujoco.mjtGeom.mjGEOM_MESH, meshname=used,
+                                                 pos=[0, 0, -10], group=5, density=0.0)
+                anchor.contype, anchor.conaffinity = _HULL_ONLY_BIT, 0
+
+    add_meshes(f"{obj.name}_visual", str(mesh_file), collides=False)
     visual = body.add_geom(name=f"{obj.name}_visual", type=mujoco.mjtGeom.mjGEOM_MESH, meshname=f"{obj.name}_visual",
                            pos=offset.tolist(), rgba=rgba, group=2, density=0.0)
     visual.contype = visual.conaffinity = 0
+    geoms = [(visual, f"{obj.name}_visual", offset)]
     for k, part in enumerate(parts):
         mesh_name = f"{obj.name}_part{k}"
-        spec.add_mesh(name=mesh_name, file=str(part), scale=scale.tolist())
+        add_meshes(mesh_name, str(part), collides=True)
         geom = body.add_geom(name=mesh_name, type=mujoco.mjtGeom.mjGEOM_MESH, meshname=mesh_name,
                              pos=offset.tolist(), density=obj.density, group=3, rgba=[0, 0, 0, 0],
                              friction=[obj.friction, 0.005, 0.0001], condim=config.object_condim)
         geom.contype, geom.conaffinity = WORLD_BIT, WORLD_BIT | ROBOT_BIT
+        geoms.append((geom, mesh_name, offset))
+    return geoms
 
 
 _PALETTE = [

@@ -50,6 +50,9 @@ class BatchedSim:
                                            home, self.table_height, num_envs, self.device, feedforward)
         self.object_sizes = {n: torch.as_tensor(s, dtype=torch.float32, device=self.device)
                              for n, s in built.object_sizes.items()}
+        #: Each env's object sizes (N, 3): ``object_sizes`` unless per-env size randomisation
+        #: changes them at reset; ``states["<name>_size"]`` is this.
+        self.env_object_sizes = {n: s.repeat(num_envs, 1) for n, s in self.object_sizes.items()}
         self.episode_step = torch.zeros(num_envs, dtype=torch.float32, device=self.device)
         self.init_pose = {n: torch.zeros(num_envs, 7, device=self.device) for n in self.object_names}
         # Highest centre height per object since the episode's reset: "was it lifted / carried"
@@ -150,7 +153,7 @@ class BatchedSim:
             states[f"{name}_quat"] = quat
             states[f"{name}_vel_linear"] = lin
             states[f"{name}_vel_angular"] = ang
-            states[f"{name}_size"] = self.object_sizes[name].expand(n, 3)
+            states[f"{name}_size"] = self.env_object_sizes[name]
             states[f"{name}_init_pos"] = self.init_pose[name][:, :3]
             states[f"{name}_init_quat"] = self.init_pose[name][:, 3:]
             self.max_height[name] = torch.maximum(self.max_height[name], pos[:, 2])

@@ -83,10 +83,12 @@ class Task:
                        yaw: torch.Tensor | None = None, quat: torch.Tensor | None = None,
                        height: float | None = None) -> None:
         """Put ``name`` resting on the table at ``xy``: upright with ``yaw``, or in ``quat`` with
-        its centre ``height`` above the table (default: half its size along z)."""
-        size = self.sim.object_sizes[name]
-        z = self.table_height + (float(size[2]) / 2 if height is None else height) + 1e-3
-        pos = torch.cat((xy, torch.full((len(env_ids), 1), z, device=self.device)), dim=-1)
+        its centre ``height`` above the table (default: half its size along z, each env's size)."""
+        if height is None:
+            z = self.table_height + self.sim.env_object_sizes[name][env_ids, 2:3] / 2 + 1e-3
+        else:
+            z = torch.full((len(env_ids), 1), self.table_height + height + 1e-3, device=self.device)
+        pos = torch.cat((xy, z), dim=-1)
         if quat is None:
             quat = yaw_quat(yaw if yaw is not None else torch.zeros(len(env_ids), device=self.device))
         self.sim.set_object_pose(name, env_ids, pos, quat)
@@ -99,11 +101,11 @@ class Task:
         Rejection sampling in batch: each object is drawn ``tries`` times per env and the first
         draw clear of the objects already placed is kept (the last draw if none is).
         """
-        placed: list[tuple[torch.Tensor, float]] = []
+        placed: list[tuple[torch.Tensor, torch.Tensor]] = []
         out: dict[str, torch.Tensor] = {}
         n = len(env_ids)
         for name in names:
-            radius = float(torch.linalg.vector_norm(self.sim.object_sizes[name][:2])) / 2
+            radius = torch.linalg.vector_norm(self.sim.env_object_sizes[name][env_ids, :2], dim=-1)[:, None] / 2
             xs = self.random_uniform(env_ids, tries, low=x_range[0], high=x_range[1])
             ys = self.random_uniform(env_ids, tries, low=y_range[0], high=y_range[1])
             candidates = torch.stack((xs, ys), dim=-1)  # (n, tries, 2)

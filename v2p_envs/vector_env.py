@@ -49,11 +49,11 @@ class V2PVectorEnv(VectorEnv):
         self.definition = load_task_dir(task_dir)
         self.randomization = RandomizationConfig.coerce(randomization)
         self.scene = scale_scene_objects(self.definition.scene, self.randomization.object_size_scale)
-        self.built = build_scene(self.scene, scene_config)
+        rnd = self.randomization
+        self.built = build_scene(self.scene, scene_config, size_scales=rnd.size_scales)
         self.sim = BatchedSim(self.built, num_envs, device, backend, controller_config)
         self.device = self.sim.device
-        rnd = self.randomization
-        self.randomizer = Randomizer(self.sim, rnd) if rnd.mass_enabled or rnd.actions_enabled else None
+        self.randomizer = Randomizer(self.sim, rnd) if rnd.enabled else None
         self.num_envs = num_envs
         self.max_episode_steps = int(max_episode_steps or DEFAULT_EPISODE_LENGTH)
         self.render_mode = render_mode
@@ -118,8 +118,12 @@ class V2PVectorEnv(VectorEnv):
         return self.render_env(0)
 
     def render_env(self, env_index: int) -> np.ndarray:
+        randomizer = self.randomizer if self.randomizer and self.randomizer.size_enabled else None
         if self._renderer is None:
-            self._renderer = SceneRenderer(self.built.model)
+            # with per-env sizes, a model of its own that takes the rendered env's sizes
+            self._renderer = SceneRenderer(randomizer.render_model if randomizer else self.built.model)
+        if randomizer:
+            randomizer.load_render_model(env_index)
         return self._renderer.render(self.sim.backend.mj_data(env_index))
 
     def close(self, **kwargs: Any) -> None:
@@ -155,9 +159,9 @@ class V2PVectorEnv(VectorEnv):
 
     def _reset_envs(self, env_ids: torch.Tensor) -> None:
         self.sim.reset_robot(env_ids)
-        self.task.reset_objects_states(env_ids)
-        if self.randomizer:
+        if self.randomizer:  # first: the task places objects by their (new) sizes
             self.randomizer.reset(env_ids)
+        self.task.reset_objects_states(env_ids)
         self.sim.finish_reset(env_ids)
         self._return[env_ids] = 0.0
         self._success_once[env_ids] = False

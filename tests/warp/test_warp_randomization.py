@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.test_randomization import check_action_delay, check_mass_scaling
+from tests.test_randomization import check_action_delay, check_mass_scaling, check_size_per_env
 
 pytestmark = pytest.mark.slow
 WARP_CPU = {"backend": "warp", "device": "cpu"}
@@ -15,3 +15,7 @@ def test_mass_scaling_per_env_warp():
 
 def test_action_delay_warp():
     check_action_delay(WARP_CPU)
+
+
+def test_size_per_env_warp():
+    check_size_per_env(WARP_CPU)

@@ -13,6 +13,7 @@ world; ``overflow()`` says which worlds ran out (their extra contacts were dropp
 """
 from __future__ import annotations
 
+import copy
 import os
 import tempfile
 
@@ -23,7 +24,7 @@ import warp as wp
 
 import mujoco_warp as mjw
 
-from ..scene_builder import BuiltScene
+from ..scene_builder import SIZE_VARIANT_FIELDS, BuiltScene
 from .base import DERIVED_FIELDS, STATE_FIELDS, PhysicsBackend
 
 __all__ = ["WarpBackend", "warp_device", "DEFAULT_NCONMAX", "DEFAULT_NJMAX"]
@@ -33,7 +34,8 @@ __all__ = ["WarpBackend", "warp_device", "DEFAULT_NCONMAX", "DEFAULT_NJMAX"]
 DEFAULT_NCONMAX = 128
 #: Constraint rows per world: 4 per elliptic-cone contact (condim 4) plus limits/equalities.
 DEFAULT_NJMAX = 512
-#: Model fields that can differ per world (the randomisation's mass scaling writes them).
+#: Model fields that can differ per world (the randomisation's mass scaling writes them; with
+#: per-env object sizes, ``SIZE_VARIANT_FIELDS`` too).
 PER_WORLD_MODEL_FIELDS = ("body_mass", "body_inertia", "body_invweight0", "body_subtreemass", "dof_invweight0")
 
 
@@ -46,6 +48,16 @@ def _configure_warp() -> None:
             wp.config.log_level = wp.LOG_WARNING
         wp.init()
         _configure_warp.done = True
+
+
+def _without_midphase_switch(model: mujoco.MjModel) -> mujoco.MjModel:
+    """The model without the CPU's body-midphase switch-off (size variants set it), which
+    MuJoCo Warp rejects: it has no body midphase, its broadphase reads each world's geom bounds."""
+    if not model.opt.disableflags & mujoco.mjtDisableBit.mjDSBL_MIDPHASE:
+        return model
+    model = copy.deepcopy(model)
+    model.opt.disableflags &= ~int(mujoco.mjtDisableBit.mjDSBL_MIDPHASE)
+    return model
 
 
 def warp_device(device: torch.device | str) -> str:
@@ -78,14 +90,15 @@ class WarpBackend(PhysicsBackend):
         self.use_graph = self.wp_device.is_cuda if use_graph is None else (use_graph and self.wp_device.is_cuda)
         self._graph = None
         with wp.ScopedDevice(self.wp_device):
-            self.wp_model = mjw.put_model(self.model, batch_sizes={f: num_envs for f in PER_WORLD_MODEL_FIELDS})
+            per_world = tuple(dict.fromkeys(PER_WORLD_MODEL_FIELDS + (SIZE_VARIANT_FIELDS if built.size_scales else ())))
+            self.wp_model = mjw.put_model(_without_midphase_switch(self.model), batch_sizes={f: num_envs for f in per_world})
             self.wp_data = mjw.make_data(self.model, nworld=num_envs, nconmax=nconmax, njmax=njmax)
             self._reset_mask = wp.zeros(num_envs, dtype=bool)
         self._reset_mask_t = wp.to_torch(self._reset_mask)
         for name in STATE_FIELDS + DERIVED_FIELDS:
             self.fields[name] = wp.to_torch(getattr(self.wp_data, name))
         #: Per-world model fields as torch views (N, ...), for randomisation.
-        self.model_fields = {f: wp.to_torch(getattr(self.wp_model, f)) for f in PER_WORLD_MODEL_FIELDS}
+        self.model_fields = {f: wp.to_torch(getattr(self.wp_model, f)) for f in per_world}
         self._host_data: mujoco.MjData | None = None
         self.reset(torch.arange(num_envs, device=self.device))
         self.forward()
