@@ -47,7 +47,7 @@ class BatchedSim:
         feedforward = torch.tensor(gains.kv) / (torch.tensor(gains.kp) * built.control_dt)
         self.controller = DiffIKController(controller or ControllerConfig(),
                                            torch.as_tensor(robot.joint_limits, dtype=torch.float32),
-                                           home, self.table_height, self.device, feedforward)
+                                           home, self.table_height, num_envs, self.device, feedforward)
         self.object_sizes = {n: torch.as_tensor(s, dtype=torch.float32, device=self.device)
                              for n, s in built.object_sizes.items()}
         #: Each env's object sizes (N, 3): ``object_sizes`` unless per-env size randomisation
@@ -98,6 +98,7 @@ class BatchedSim:
         """After robot and objects are placed: forward kinematics, controller targets, initial poses."""
         self.backend.forward(env_ids)
         self.refresh()
+        self.controller.reset(env_ids, self.states["eef_pos"][env_ids], self.states["eef_quat"][env_ids])
         for name in self.object_names:
             self.init_pose[name][env_ids] = torch.cat(
                 (self.states[f"{name}_pos"][env_ids], self.states[f"{name}_quat"][env_ids]), dim=-1)
@@ -110,7 +111,7 @@ class BatchedSim:
         """Run the controller on the current state and step the physics one env step."""
         s = self.states
         q = s["joint_pos"]
-        q_target, finger = self.controller.compute(actions, q, s["eef_pos"], self._jacobian)
+        q_target, finger = self.controller.compute(actions, q, s["eef_pos"], s["eef_quat"], self._jacobian)
         b = self.backend
         b.ctrl[:, self._arm_act] = q_target.to(b.ctrl.dtype)
         b.ctrl[:, self._finger_act] = finger.to(b.ctrl.dtype)

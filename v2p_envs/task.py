@@ -84,8 +84,8 @@ class Task:
                        height: float | None = None) -> None:
         """Put ``name`` resting on the table at ``xy``: upright with ``yaw``, or in ``quat`` with
         its centre ``height`` above the table (default: half its size along z, each env's size)."""
-        if height is None:
-            z = self.table_height + self.sim.env_object_sizes[name][env_ids, 2:3] / 2 + 1e-3
+        if height is None:  # in double, then rounded once, as a single size would be
+            z = (self.table_height + self.sim.env_object_sizes[name][env_ids, 2:3].double() / 2 + 1e-3).float()
         else:
             z = torch.full((len(env_ids), 1), self.table_height + height + 1e-3, device=self.device)
         pos = torch.cat((xy, z), dim=-1)
