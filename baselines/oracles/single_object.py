@@ -77,7 +77,7 @@ class _PushAlongY(Oracle):
 class PushLeftOracle(_PushAlongY):
     object_name, direction = "snack_box", 1.0
     # at the 6 cm box's centre height: lower, the leaning fingertips wedge under it and lift it
-    # past the task's 2 cm (measured: 18/20 at 2 cm over seeds 0-19, 60/60 at 3 cm over seeds 0-59)
+    # past the task's 2 cm (measured over seeds 0-19: 18-19/20 at 2 cm; 60/60 at 3 cm over seeds 0-59)
     push_height = 0.03
 
 
