@@ -93,19 +93,21 @@ def test_size_scaling_scales_scene_sizes_and_masses():
         big.close()
 
 
-def test_size_variants_share_one_model_layout():
-    """A world takes a size variant by copying SIZE_VARIANT_FIELDS: every other model field must
-    be the same in all variants (shapes and values), except constants stepping does not read."""
-    from v2p_envs.scene_builder import SIZE_VARIANT_FIELDS, build_scene
+def test_size_variants_share_one_model_layout(monkeypatch):
+    """A world takes a size variant by copying SIZE_VARIANT_FIELDS: build_scene checks that every
+    other model field is the same in all variants (shapes and values), except constants stepping
+    does not read, and fails naming a field that is not."""
+    from v2p_envs import scene_builder
     env = make(1, env_id="V2P-ThrowGarlic-v0")
-    built = build_scene(env.scene, size_scales=(0.8, 1.25))
-    unread = {"bvh_aabb", "cam_poscom0", "light_poscom0", "dof_M0", "dof_length"}
-    arrays = [n for n in dir(built.model) if not n.startswith("_") and isinstance(getattr(built.model, n), np.ndarray)]
-    for variant in built.size_variant_models:
-        differ = {n for n in arrays if getattr(variant, n).shape != getattr(built.model, n).shape
-                  or not np.array_equal(getattr(variant, n), getattr(built.model, n))}
-        assert differ - unread <= set(SIZE_VARIANT_FIELDS), differ - unread - set(SIZE_VARIANT_FIELDS)
-        assert "geom_dataid" in differ and "body_mass" in differ
+    built = scene_builder.build_scene(env.scene, size_scales=(0.8, 1.25))
+    for name in ("geom_dataid", "body_mass"):
+        values = built.size_variant_values[name]
+        assert values.shape == (2, *getattr(built.model, name).shape)
+        assert all(not np.array_equal(v, getattr(built.model, name)) for v in values), name
+    monkeypatch.setattr(scene_builder, "SIZE_VARIANT_FIELDS",
+                        tuple(f for f in scene_builder.SIZE_VARIANT_FIELDS if f != "body_mass"))
+    with pytest.raises(RuntimeError, match="body_mass"):
+        scene_builder.build_scene(env.scene, size_scales=(0.8,))
     env.close()
 
 

@@ -32,11 +32,13 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import functools
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import mujoco
 import numpy as np
 import torch
 
@@ -150,7 +152,7 @@ def _variant_rows(built, fields: dict[str, torch.Tensor]) -> dict[str, list[tupl
         per_object = []
         for obj in built.object_names:
             cols = np.nonzero(owner == model.body(obj).id)[0]
-            values = np.stack([np.asarray(getattr(m, name))[cols] for m in built.size_variant_models])
+            values = built.size_variant_values[name][:, cols]
             table = torch.as_tensor(values).reshape(len(values), len(cols), *field.shape[2:])
             per_object.append((torch.as_tensor(cols, device=field.device), table.to(field.device, field.dtype)))
         out[name] = per_object
@@ -186,8 +188,6 @@ class Randomizer:
             #: The size variant of each env's objects (N, objects), ``sim.object_names`` order.
             self.size_index = torch.zeros(n, len(sim.object_names), dtype=torch.long, device=device)
             self._variants = _variant_rows(sim.built, self._fields)
-            #: A model of its own for rendering one env with its sizes (``load_render_model``).
-            self.render_model = copy.deepcopy(model)
         self._queue = None
         if config.action_delay > 0:
             hold = torch.tensor(HOLD_ACTION, device=device)
@@ -239,6 +239,12 @@ class Randomizer:
                 value = field[rows, cols] if self.size_enabled else base[name][cols][None]
                 s = scale ** power
                 field[rows, cols] = value * (s[..., None] if value.dim() == 3 else s)
+
+    @functools.cached_property
+    def render_model(self) -> mujoco.MjModel:
+        """A model of its own for rendering one env with its sizes (``load_render_model``);
+        made on first use: a copy of every variant's meshes that training never needs."""
+        return copy.deepcopy(self.sim.built.model)
 
     def load_render_model(self, env_index: int) -> None:
         """Give ``render_model`` env ``env_index``'s object sizes."""

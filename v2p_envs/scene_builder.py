@@ -57,11 +57,12 @@ class BuiltScene:
     object_mocap_id: dict[str, int]
     object_sizes: dict[str, np.ndarray]
     object_masses: dict[str, float]
-    #: Per-env object sizes (randomisation): the factors, and one model per factor in which every
-    #: object's geoms use that factor's meshes. All share ``model``'s layout (it holds every
-    #: variant's meshes), so a world takes a variant by copying its rows of ``SIZE_VARIANT_FIELDS``.
+    #: Per-env object sizes (randomisation): the factors, and for each of ``SIZE_VARIANT_FIELDS``
+    #: its values (variants, ...) in the model where every object's geoms use that factor's
+    #: meshes. Those models share ``model``'s layout (it holds every variant's meshes), so a world
+    #: takes a variant by copying its rows of these fields.
     size_scales: tuple[float, ...] = ()
-    size_variant_models: tuple[mujoco.MjModel, ...] = ()
+    size_variant_values: dict[str, np.ndarray] = field(default_factory=dict)
 
     @property
     def control_dt(self) -> float:
@@ -72,7 +73,7 @@ def build_scene(scene: SceneSpec, config: SceneConfig | None = None, size_scales
     """Compile ``scene`` into an MjModel; mesh errors name the scene file and object field.
 
     ``size_scales``: also compile every object's meshes at these factors of its size, and one
-    model per factor (``BuiltScene.size_variant_models``), for per-env object sizes. Body
+    model per factor (kept: ``BuiltScene.size_variant_values``), for per-env object sizes. Body
     midphase culling is then off: its bounding volumes are compiled once per model and cannot
     follow a world's geoms (each geom's own bounds do).
     """
@@ -98,7 +99,7 @@ def build_scene(scene: SceneSpec, config: SceneConfig | None = None, size_scales
     if size_scales:
         spec.option.disableflags |= mujoco.mjtDisableBit.mjDSBL_MIDPHASE
     model = spec.compile()
-    variants = tuple(_compile_size_variant(spec, object_geoms, k, f) for k, f in enumerate(size_scales))
+    variants = _size_variant_values(spec, model, object_geoms, size_scales)
     qpos_adr, qvel_adr, mocap = {}, {}, {}
     for obj in scene.objects:
         body = model.body(obj.name)
@@ -114,11 +115,33 @@ def build_scene(scene: SceneSpec, config: SceneConfig | None = None, size_scales
 
 
 #: Model fields that differ between size variants and that stepping reads (both backends can
-#: give them per-world values). Left shared: the body bounding volumes (midphase is off), and
-#: ``dof_M0`` / ``dof_length``, constants that stepping does not read.
+#: give them per-world values). Left shared: ``_UNREAD_SIZE_FIELDS``.
 SIZE_VARIANT_FIELDS = ("geom_dataid", "geom_pos", "geom_quat", "geom_aabb", "geom_rbound", "geom_size",
                        "body_ipos", "body_iquat", "body_inertia", "body_mass", "body_invweight0",
                        "body_subtreemass", "dof_invweight0")
+#: Fields that differ between size variants too but are not read when stepping: the body bounding
+#: volumes (midphase is off), constants derived at qpos0, and tracking-camera/light offsets.
+_UNREAD_SIZE_FIELDS = frozenset({"bvh_aabb", "dof_M0", "dof_length", "cam_poscom0", "light_poscom0"})
+
+
+def _size_variant_values(spec: mujoco.MjSpec, model: mujoco.MjModel,
+                         object_geoms: list[tuple[mujoco.MjsGeom, str, np.ndarray]],
+                         size_scales: tuple[float, ...]) -> dict[str, np.ndarray]:
+    """``SIZE_VARIANT_FIELDS`` of each size variant, stacked (variants, ...). Checks that every
+    other field is the one of ``model`` (copying those rows is then the whole difference)."""
+    arrays = [n for n in dir(model) if not n.startswith("_") and isinstance(getattr(model, n), np.ndarray)]
+    values: dict[str, list[np.ndarray]] = {name: [] for name in SIZE_VARIANT_FIELDS}
+    for k, factor in enumerate(size_scales):
+        variant = _compile_size_variant(spec, object_geoms, k, factor)
+        differ = {n for n in arrays if getattr(variant, n).shape != getattr(model, n).shape
+                  or not np.array_equal(getattr(variant, n), getattr(model, n))}
+        stray = sorted(differ - _UNREAD_SIZE_FIELDS - set(SIZE_VARIANT_FIELDS))
+        if stray:
+            raise RuntimeError(f"size variant x{factor}: model fields {stray} differ from the base model but are "
+                               "not per-world (SIZE_VARIANT_FIELDS); per-env sizes would be wrong")
+        for name in SIZE_VARIANT_FIELDS:
+            values[name].append(np.array(getattr(variant, name)))
+    return {name: np.stack(v) for name, v in values.items()} if size_scales else {}
 
 
 def _variant_mesh(mesh_name: str, k: int) -> str:
