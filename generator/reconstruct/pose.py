@@ -64,10 +64,12 @@ class FlowPnPTracker:
         if not np.isfinite(depth_offset):
             depth_offset = 0.0
         self.pnp_frames = 0
+        # pixels of other objects, which may be in front: the mask cannot show the object there
+        hidden = np.zeros_like(mask) if others is None else others & ~mask
         area_ratio = 1.0
         if silhouette_usable(mask[start]):
-            hidden = None if others is None else others[start] & ~mask[start]
-            area_ratio = _visible(silhouette(mesh, poses[start], depth.intrinsics, mask.shape[1:]), hidden).sum() / mask[start].sum()
+            visible = silhouette(mesh, poses[start], depth.intrinsics, mask.shape[1:]) & ~hidden[start]
+            area_ratio = visible.sum() / mask[start].sum()
         order = [(k, k + 1) for k in range(start, t - 1)] + [(k, k - 1) for k in range(start, 0, -1)]
         state: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         for a, b in tqdm(order, desc="pose", disable=not self.progress, leave=False):
@@ -87,8 +89,7 @@ class FlowPnPTracker:
                 # PnP fixes the rotation well while enough features stick to the object, and drifts
                 # when they slide; the silhouette decides between it and the held rotation, and
                 # places the object where its silhouette covers the mask.
-                hidden = None if others is None else others[b] & ~mask[b]
-                scored = [align_to_mask(c, mesh, mask[b], depth.intrinsics, area_ratio, hidden) for c in candidates]
+                scored = [align_to_mask(c, mesh, mask[b], depth.intrinsics, area_ratio, hidden[b]) for c in candidates]
                 best = int(np.argmax([iou for _, iou in scored]))
                 pose = scored[best][0]
                 self.pnp_frames += int(pnp is not None and best == 0)
