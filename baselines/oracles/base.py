@@ -78,6 +78,12 @@ class Oracle:
         yaw = torch.atan2(2 * (w * z + x * y), 1 - 2 * (y * y + z * z))
         return torch.remainder(yaw + math.pi / 2, math.pi) - math.pi / 2
 
+    def hand_anchor(self, eef: torch.Tensor, settle: torch.Tensor) -> torch.Tensor:
+        """Where the hand was the last time ``settle`` held, per env (``memory["anchor"]``)."""
+        anchor = self.memory.setdefault("anchor", eef.clone())
+        anchor[settle] = eef[settle]
+        return anchor
+
     @staticmethod
     def near(a: torch.Tensor, b: torch.Tensor, tol: float) -> torch.Tensor:
         return torch.linalg.vector_norm(a - b, dim=-1) < tol

@@ -54,11 +54,8 @@ class _CupCarrier(Oracle):
             self.memory["hand_offset"] = torch.zeros(n, 3, device=self.device)
         offset = self.memory["hand_offset"]  # eef - cup, kept from the grasp on
         offset[self.phase <= 2] = (eef - cup)[self.phase <= 2]
-        if "anchor" not in self.memory:
-            self.memory["anchor"] = eef.clone()
-        anchor = self.memory["anchor"]  # where the hand grasped, then where it let go
-        settle = (self.phase <= 2) | (self.phase == 6)
-        anchor[settle] = eef[settle]
+        # where the hand grasped, then where it let go
+        anchor = self.hand_anchor(eef, (self.phase <= 2) | (self.phase == 6))
         goal_xy = self.goal(states)
         carry_z = table + self.carry_clearance
         set_down_z = table + states["cup_size"][:, 2] / 2 + offset[:, 2] + 0.004
@@ -123,11 +120,7 @@ class PushWithOracle(Oracle):
     def act(self, states: dict[str, torch.Tensor]) -> torch.Tensor:
         n, table = self.num_envs, self.table_height
         eef, ruler, block = states["eef_pos"], states["ruler_pos"], states["block_pos"]
-        if "anchor" not in self.memory:
-            self.memory["anchor"] = eef.clone()
-        anchor = self.memory["anchor"]
-        settle = (self.phase <= 2) | (self.phase == 6)
-        anchor[settle] = eef[settle]
+        anchor = self.hand_anchor(eef, (self.phase <= 2) | (self.phase == 6))
         grasp_yaw = self.yaw_of(states["ruler_init_quat"])
         across = torch.where(grasp_yaw > 0, math.pi / 2, -math.pi / 2)  # ruler along world y
         yaw = torch.where(self.phase <= 2, grasp_yaw, across)
@@ -251,11 +244,7 @@ class DropInFrontOfOracle(Oracle):
     def act(self, states: dict[str, torch.Tensor]) -> torch.Tensor:
         n, table = self.num_envs, self.table_height
         eef, block, bowl = states["eef_pos"], states["block_pos"], states["bowl_pos"]
-        if "anchor" not in self.memory:
-            self.memory["anchor"] = eef.clone()
-        anchor = self.memory["anchor"]
-        settle = (self.phase <= 2) | (self.phase == 6)
-        anchor[settle] = eef[settle]
+        anchor = self.hand_anchor(eef, (self.phase <= 2) | (self.phase == 6))
         # The block lands ~2 cm nearer the robot than where it is let go (it tips as the fingers
         # open), so let go 8 cm from the rim to land ~10 cm from it, the middle of the 5-15 cm band.
         goal = torch.stack((bowl[:, 0] - states["bowl_size"][:, 0] / 2 - 0.08, bowl[:, 1]), dim=-1)
