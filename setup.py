@@ -10,7 +10,8 @@ setup(
     long_description=Path(__file__).with_name("README.md").read_text() if Path("README.md").exists() else "",
     long_description_content_type="text/markdown",
     python_requires=">=3.11",
-    packages=find_packages(include=["v2p_envs*", "generator*", "baselines*", "benchmarks*", "leaderboard*"]),
+    packages=find_packages(include=["v2p", "v2p.*", "v2p_envs*", "generator*", "baselines*", "benchmarks*",
+                                    "leaderboard*"]),
     include_package_data=True,
     package_data={
         "v2p_envs": ["generated/*/*.json", "generated/*/*.py", "generated/*/*.yaml",
@@ -45,5 +46,5 @@ setup(
                  "stable-baselines3>=2.3", "skrl>=1.4"],
         "gpu": ["mujoco-warp", "warp-lang"],
     },
-    entry_points={"console_scripts": ["v2p=generator.cli:main"]},
+    entry_points={"console_scripts": ["v2p=v2p.cli:main"]},
 )

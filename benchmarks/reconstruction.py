@@ -29,10 +29,10 @@ from generator.reconstruct.geometry import Intrinsics
 from generator.reconstruct.pipeline import run_pipeline
 from generator.reconstruct.segment import mask_iou
 from generator.reconstruct.stages import Box, ReconstructionError
-from generator.reconstruct.testvideos import load_truth
+from generator.reconstruct.testvideos import DATA_DIR, load_truth
 from generator.reconstruct.video import read_video
 
-DEFAULT_DATA = Path(__file__).resolve().parent.parent / "generator" / "reconstruct" / "data"
+DEFAULT_DATA = DATA_DIR
 STAGES = ("detect", "segment", "mesh", "pose")
 
 

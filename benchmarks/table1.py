@@ -8,8 +8,10 @@ For each task and seed s = 0..S-1 it trains ``v2p train`` (rl-games, the task's 
 seed s and evaluates that run's best-training-reward checkpoint (rl-games' own choice, made
 without ground truth; the final one if none was kept) on 10 episodes with evaluation seed s; the table
 gives mean +- std (population std over seeds) of ground-truth success per task and the
-average over tasks. Evaluation records go to ``<runs-dir>/<task>/eval.json``; the Markdown
-table replaces this method's section of ``benchmarks/RESULTS.md`` (between its markers).
+average over tasks. ``--tasks all`` is the paper's 12 Table-1 tasks (not the curriculum seeds).
+Evaluation records go to ``<runs-dir>/<task>/eval.json`` and the Markdown table, with the full
+command line that made it, to ``<runs-dir>/table1_<method>.md``; ``--update-results`` also
+replaces this method's section of ``benchmarks/RESULTS.md`` (between its markers).
 """
 from __future__ import annotations
 
@@ -18,6 +20,8 @@ import datetime as dt
 import json
 import os
 import platform
+import shlex
+import sys
 import time
 from pathlib import Path
 
@@ -31,11 +35,13 @@ METHODS = {"v2p": "rl_games"}
 
 
 def resolve_tasks(names: list[str]) -> list[str]:
+    """Task ids from names: ``all`` is the 12 Table-1 tasks; PushLeft or V2P-PushLeft-v0 each."""
     import v2p_envs
+    from v2p_envs.ground_truth import TABLE1_TASKS
 
     known = v2p_envs.registered_task_ids()
     if names == ["all"]:
-        return known
+        return [f"V2P-{name}-v0" for name in TABLE1_TASKS]
     out = []
     for name in names:
         env_id = name if name.startswith("V2P-") else f"V2P-{name}-v0"
@@ -69,7 +75,7 @@ def run_task(env_id: str, method: str, seeds: list[int], args: argparse.Namespac
     return record.to_json()
 
 
-def markdown(method: str, records: list[dict], args: argparse.Namespace, wall: float) -> str:
+def markdown(method: str, records: list[dict], args: argparse.Namespace, wall: float, command: str) -> str:
     date = dt.date.today().isoformat()
     machine = f"{platform.machine()} {platform.system()}, {os.cpu_count()} CPUs" + (
         "" if args.device == "cpu" else f", {args.device}")
@@ -79,9 +85,7 @@ def markdown(method: str, records: list[dict], args: argparse.Namespace, wall: f
              "",
              f"{date} · {machine} · budget {args.steps} env steps per run, {args.num_envs} envs, training "
              f"episode length {args.episode_length or 300}, rl-games with each task's ppo.yaml · total wall time "
-             f"{wall / 60:.0f} min · `python -m benchmarks.table1 --method {method} --tasks "
-             f"{' '.join(r['task'].removeprefix('V2P-').removesuffix('-v0') for r in records)} --seeds "
-             f"{len(records[0]['seeds'])} --steps {args.steps} --num-envs {args.num_envs}`",
+             f"{wall / 60:.0f} min · `{command}`",
              "",
              "| task | success (mean +- std) | per seed | train wall time / run | git commit |",
              "|---|---|---|---|---|"]
@@ -106,9 +110,11 @@ def write_section(text: str, method: str, path: Path = RESULTS_MD) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(prog="python -m benchmarks.table1", description=__doc__.splitlines()[0],
+                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument("--method", choices=sorted(METHODS), default="v2p")
-    p.add_argument("--tasks", nargs="+", default=["all"], help="'all' or task names (PushLeft or V2P-PushLeft-v0)")
+    p.add_argument("--tasks", nargs="+", default=["all"],
+                   help="'all' (the 12 Table-1 tasks) or task names (PushLeft or V2P-PushLeft-v0)")
     p.add_argument("--seeds", type=int, default=3, help="number of training runs (seeds 0..S-1)")
     p.add_argument("--episodes", type=int, default=10)
     p.add_argument("--steps", type=int, default=20_000_000, help="env steps per training run")
@@ -116,19 +122,29 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--episode-length", type=int, help="training episode length (default: the task's, 300)")
     p.add_argument("--device", default="cpu")
     p.add_argument("--runs-dir", default="runs/table1")
-    p.add_argument("--out", type=Path, default=RESULTS_MD)
+    p.add_argument("--update-results", action="store_true",
+                   help="also replace this method's section of the results file (--out)")
+    p.add_argument("--out", type=Path, default=RESULTS_MD, help="results file for --update-results")
     p.add_argument("--reuse", action="store_true", help="reuse finished runs in --runs-dir")
-    p.add_argument("--quiet", action="store_true")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
     args = p.parse_args(argv)
+    command = shlex.join(["python", "-m", "benchmarks.table1", *(sys.argv[1:] if argv is None else argv)])
+    for name in ("seeds", "episodes", "steps", "num_envs"):
+        if getattr(args, name) < 1:
+            p.error(f"--{name.replace('_', '-')} must be >= 1")
     start = time.perf_counter()
     seeds = list(range(args.seeds))
     records = []
     for env_id in resolve_tasks(args.tasks):
         records.append(run_task(env_id, args.method, seeds, args))
         print(f"{env_id}: {records[-1]['mean']:.2f} +- {records[-1]['std']:.2f}", flush=True)
-    text = markdown(args.method, records, args, time.perf_counter() - start)
-    write_section(text, args.method, args.out)
+    text = markdown(args.method, records, args, time.perf_counter() - start, command)
+    table = Path(args.runs_dir) / f"table1_{args.method}.md"
+    table.write_text(text + "\n")
+    if args.update_results:
+        write_section(text, args.method, args.out)
     print(text)
+    print(f"table: {table}" + (f" · section updated in {args.out}" if args.update_results else ""))
     return 0
 
 

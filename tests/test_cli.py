@@ -2,7 +2,7 @@
 import imageio.v2 as imageio
 import numpy as np
 
-from generator.cli import main
+from v2p.cli import main
 
 
 def test_v2p_run_writes_playable_video(tmp_path, capsys):

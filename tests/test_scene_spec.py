@@ -2,7 +2,6 @@
 import json
 import shutil
 
-import gymnasium as gym
 import pytest
 
 import v2p_envs
@@ -44,12 +43,10 @@ def test_wrong_type_names_file_and_field(task_copy):
 
 def test_missing_mesh_file_names_file_and_field(task_copy):
     edit_scene(task_copy, lambda d: d["objects"][0].update(mesh_path="meshes/nope.obj"))
-    env_id = v2p_envs.register_task_dir(task_copy)
     with pytest.raises(SceneSpecError) as err:
-        gym.make(env_id)
+        v2p_envs.make(task_copy)
     message = str(err.value)
     assert "scene.json" in message and "objects[0].mesh_path" in message and "nope.obj" in message
-    v2p_envs.register_task_dir(SOURCE)  # restore the shipped task
 
 
 def test_scene_round_trip_keeps_pose_tracks(tmp_path):

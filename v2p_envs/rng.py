@@ -33,8 +33,12 @@ class BatchedRNG:
         self.state = torch.zeros(num_envs, dtype=torch.int64, device=self.device)
 
     def seed(self, env_ids: torch.Tensor, seeds: torch.Tensor) -> None:
-        """Set the streams of ``env_ids`` from integer ``seeds`` (one per env)."""
-        self.state[env_ids] = _mix32(seeds.to(torch.int64) & _MASK32 ^ 0x5BD1E995)
+        """Set the streams of ``env_ids`` from non-negative integer ``seeds`` (one per env, < 2**63).
+
+        Every bit counts: the high 32 bits are mixed in too (``_mix32(0) == 0``, so seeds
+        below 2**32 give the same streams as when only the low bits were used)."""
+        seeds = seeds.to(torch.int64)
+        self.state[env_ids] = _mix32((seeds & _MASK32) ^ 0x5BD1E995 ^ _mix32(seeds >> 32))
 
     def uniform(self, env_ids: torch.Tensor, *shape: int, low: float | torch.Tensor = 0.0,
                 high: float | torch.Tensor = 1.0) -> torch.Tensor:

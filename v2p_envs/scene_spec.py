@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .errors import V2PError
+
 __all__ = ["SceneSpecError", "ObjectSpec", "SceneSpec", "load_scene_spec", "POSE_LENGTH"]
 
 #: A pose is [x, y, z, qw, qx, qy, qz] (metres, unit quaternion, MuJoCo's w-first order).
@@ -22,7 +24,7 @@ _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
 _CLASS_NAME = re.compile(r"^[A-Z][A-Za-z0-9]*$")
 
 
-class SceneSpecError(ValueError):
+class SceneSpecError(V2PError, ValueError):
     """A scene.json that cannot be used; the message names the file and the field."""
 
     def __init__(self, source: Path | str, field_path: str, problem: str) -> None:

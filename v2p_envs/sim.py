@@ -1,8 +1,9 @@
 """BatchedSim: a backend plus the robot controller, producing the batched ``states`` dict.
 
-This is the only layer that knows MuJoCo field addresses. Tasks see ``states`` (DESIGN.md's
-keys, float32 on the backend's device) and a few placement helpers; the vector env sees
-``refresh``/``apply_action``/``reset_envs``.
+This is the only layer that knows MuJoCo field addresses. ``states`` (the keys of
+``v2p_envs.state_keys``, float32 on the backend's device) is the simulator's own dict: the
+controller and the ground truth read it. Task code gets ``task_states()``, a copy, and a
+``TaskContext``; the vector env drives ``refresh``/``apply_action``/``reset_robot``.
 """
 from __future__ import annotations
 
@@ -160,6 +161,11 @@ class BatchedSim:
             states[f"{name}_max_height"] = self.max_height[name]
         self.states = states
         return states
+
+    def task_states(self) -> dict[str, torch.Tensor]:
+        """A copy of ``states`` for task code: what it writes (new keys, in-place edits) reaches
+        neither the simulator, the controller nor the ground truth."""
+        return {k: v.clone() for k, v in self.states.items()}
 
     def close(self) -> None:
         self.backend.close()

@@ -4,19 +4,16 @@ A task module defines ``scene_info`` (a summary of its scene.json) and one subcl
 ``Task`` that overrides the parts it needs: ``reset_objects_states`` (placement for a batch of
 env indices), ``compute_success``, ``compute_observation_key`` / ``get_observation_space``,
 and ``compute_reward`` returning ``(reward, components)``. Every method works on the batched
-``states`` dict (leading env dimension N, torch, on the backend's device).
+``states`` dict (leading env dimension N, torch, on the backend's device); its keys are
+listed in ``v2p_envs.state_keys``. A task sees the simulator only through a ``TaskContext``.
 """
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
-
 import torch
 
 from .math3d import yaw_quat
-
-if TYPE_CHECKING:
-    from .sim import BatchedSim
+from .task_context import TaskContext
 
 __all__ = ["Task"]
 
@@ -34,12 +31,12 @@ class Task:
     spawn_x: tuple[float, float] = (-0.15, 0.15)
     spawn_y: tuple[float, float] = (-0.2, 0.2)
 
-    def __init__(self, sim: "BatchedSim") -> None:
-        self.sim = sim
-        self.num_envs = sim.num_envs
-        self.device = sim.device
-        self.object_names = sim.object_names
-        self.table_height = sim.table_height
+    def __init__(self, context: TaskContext) -> None:
+        self.context = context
+        self.num_envs = context.num_envs
+        self.device = context.device
+        self.object_names = context.object_names
+        self.table_height = context.table_height
 
     # (2) reset ------------------------------------------------------------------------
     def reset_objects_states(self, env_ids: torch.Tensor) -> None:
@@ -74,24 +71,30 @@ class Task:
     def random_uniform(self, env_ids: torch.Tensor, *shape: int, low: float | torch.Tensor = 0.0,
                        high: float | torch.Tensor = 1.0) -> torch.Tensor:
         """Per-env reproducible uniform draws (use these, not torch.rand, in reset code)."""
-        return self.sim.rng.uniform(env_ids, *shape, low=low, high=high)
+        return self.context.uniform(env_ids, *shape, low=low, high=high)
 
     def random_yaw(self, env_ids: torch.Tensor) -> torch.Tensor:
         return self.random_uniform(env_ids, low=-math.pi, high=math.pi)
 
+    def object_size(self, name: str, env_ids: torch.Tensor) -> torch.Tensor:
+        """Each env's size of ``name`` (len(env_ids), 3), metres (per-env with size randomisation)."""
+        return self.context.object_sizes(name, env_ids)
+
     def place_on_table(self, name: str, env_ids: torch.Tensor, xy: torch.Tensor,
                        yaw: torch.Tensor | None = None, quat: torch.Tensor | None = None,
-                       height: float | None = None) -> None:
+                       height: float | torch.Tensor | None = None) -> None:
         """Put ``name`` resting on the table at ``xy``: upright with ``yaw``, or in ``quat`` with
-        its centre ``height`` above the table (default: half its size along z, each env's size)."""
-        if height is None:  # in double, then rounded once, as a single size would be
-            z = (self.table_height + self.sim.env_object_sizes[name][env_ids, 2:3].double() / 2 + 1e-3).float()
-        else:
-            z = torch.full((len(env_ids), 1), self.table_height + height + 1e-3, device=self.device)
+        its centre ``height`` above the table: a number, one per env (len(env_ids),), or by
+        default half the object's height in each env (its own size under size randomisation)."""
+        if height is None:
+            height = self.object_size(name, env_ids)[:, 2] / 2
+        height = torch.as_tensor(height, device=self.device).double().expand(len(env_ids))
+        # in double, then rounded once, so that every way of giving the height lands alike
+        z = (self.table_height + height[:, None] + 1e-3).float()
         pos = torch.cat((xy, z), dim=-1)
         if quat is None:
             quat = yaw_quat(yaw if yaw is not None else torch.zeros(len(env_ids), device=self.device))
-        self.sim.set_object_pose(name, env_ids, pos, quat)
+        self.context.set_object_pose(name, env_ids, pos, quat)
 
     def sample_table_positions(self, env_ids: torch.Tensor, names: tuple[str, ...] | list[str],
                                x_range: tuple[float, float], y_range: tuple[float, float],
@@ -105,7 +108,7 @@ class Task:
         out: dict[str, torch.Tensor] = {}
         n = len(env_ids)
         for name in names:
-            radius = torch.linalg.vector_norm(self.sim.env_object_sizes[name][env_ids, :2], dim=-1)[:, None] / 2
+            radius = torch.linalg.vector_norm(self.object_size(name, env_ids)[:, :2], dim=-1)[:, None] / 2
             xs = self.random_uniform(env_ids, tries, low=x_range[0], high=x_range[1])
             ys = self.random_uniform(env_ids, tries, low=y_range[0], high=y_range[1])
             candidates = torch.stack((xs, ys), dim=-1)  # (n, tries, 2)

@@ -1,13 +1,16 @@
 """Load a task folder (scene.json, task.py, ppo.yaml, provenance.json) as a TaskDefinition.
 
-Shipped task folders are trusted code of this package and are imported directly. Generated
-code from an LLM is checked and trial-run in a subprocess by the generator before it is ever
-emitted into a folder (DESIGN.md).
+Trust (docs/architecture.md, "Trust model"): the shipped folders in ``v2p_envs/generated/`` are
+trusted code of this package and are imported directly. Any other folder's ``task.py`` is
+imported only after the code policy accepted it and its trial in a child process passed
+(``v2p_envs.untrusted``), or when the caller says ``trust_task_code=True``.
 """
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import json
+import logging
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,15 +18,19 @@ from typing import Any
 
 import yaml
 
+from .errors import V2PError
 from .scene_spec import SceneSpec, SceneSpecError, load_scene_spec
 from .task import Task
 
-__all__ = ["TaskDefinition", "load_task_dir", "TaskLoadError", "TASK_FILES"]
+__all__ = ["TaskDefinition", "load_task_dir", "TaskLoadError", "TASK_FILES", "GENERATED_DIR", "is_shipped_task_dir"]
 
+log = logging.getLogger(__name__)
 TASK_FILES = ("scene.json", "task.py", "ppo.yaml", "provenance.json")
+#: The shipped task folders (trusted by provenance).
+GENERATED_DIR = Path(__file__).resolve().parent / "generated"
 
 
-class TaskLoadError(ValueError):
+class TaskLoadError(V2PError, ValueError):
     """A task folder that cannot be used; the message names the file."""
 
 
@@ -34,18 +41,37 @@ class TaskDefinition:
     task_class: type[Task]
     ppo_config: dict[str, Any]
     provenance: dict[str, Any]
+    trusted_by: str  # "shipped", "trial" or "caller"
 
     @property
     def env_id(self) -> str:
         return self.scene.env_id
 
 
-def load_task_dir(folder: Path | str) -> TaskDefinition:
+def is_shipped_task_dir(folder: Path | str) -> bool:
+    """A folder of this package's ``generated/`` (the reference tasks)."""
+    return Path(folder).resolve().parent == GENERATED_DIR
+
+
+def load_task_dir(folder: Path | str, trust_task_code: bool = False) -> TaskDefinition:
+    """The folder's task; untrusted code runs here only after its trial passed (module doc)."""
     folder = Path(folder).resolve()
+    if not folder.is_dir():
+        raise TaskLoadError(f"{folder}: no such task folder")
     missing = [name for name in TASK_FILES if not (folder / name).is_file()]
     if missing:
         raise TaskLoadError(f"{folder}: task folder lacks {missing}; expected {list(TASK_FILES)}")
     scene = load_scene_spec(folder / "scene.json")
+    if is_shipped_task_dir(folder):
+        trusted_by = "shipped"
+    elif trust_task_code:
+        trusted_by = "caller"
+        log.warning("%s: running its task code without a trial (trust_task_code=True)", folder)
+    else:
+        from .untrusted.trial import require_trial
+
+        require_trial(folder)
+        trusted_by = "trial"
     module = _import_task_module(folder / "task.py")
     task_class = _find_task_class(module, folder / "task.py")
     _check_scene_info(module, scene, folder)
@@ -54,11 +80,13 @@ def load_task_dir(folder: Path | str) -> TaskDefinition:
         provenance = json.loads((folder / "provenance.json").read_text())
     except (yaml.YAMLError, json.JSONDecodeError) as exc:
         raise TaskLoadError(f"{folder}: cannot parse ppo.yaml / provenance.json: {exc}") from None
-    return TaskDefinition(folder, scene, task_class, ppo, provenance)
+    return TaskDefinition(folder, scene, task_class, ppo, provenance, trusted_by)
 
 
 def _import_task_module(path: Path):
-    name = f"v2p_task_{path.parent.name}"
+    """Import task.py under a name unique to its folder (samples of one task sit side by side)."""
+    tag = hashlib.sha256(str(path).encode()).hexdigest()[:8]
+    name = f"v2p_task_{path.parent.name}_{tag}"
     if name in sys.modules and getattr(sys.modules[name], "__file__", None) == str(path):
         return sys.modules[name]
     spec = importlib.util.spec_from_file_location(name, path)

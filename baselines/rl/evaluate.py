@@ -1,15 +1,18 @@
 """The paper's evaluation protocol: ground-truth success over 10 episodes, for each of 3 seeds.
 
 ``evaluate_policy`` runs every seed's ``episodes`` episodes in parallel (one env each, full
-length, no early end) and counts an episode as a success if ground truth held at any step
-(``success_once``).
-Seed ``s`` resets env ``i`` with seed ``EVAL_SEED_BASE + s * episodes + i``, so seeds never share
-an initial state. ``evaluate_checkpoints`` writes the JSON evaluation record.
+length, no early end) through the one rollout (``baselines.rollout``) and counts an episode as
+a success if ground truth held at any step. Seed ``s`` resets env ``i`` with seed
+``EVAL_SEED_BASE + s * episodes + i``, so seeds never share an initial state.
+``evaluate_checkpoints`` writes the JSON evaluation record, which names its metric
+(``ground_truth``, or ``generated`` for a task without a hand-written one) and how the task
+code was trusted.
 """
 from __future__ import annotations
 
 import datetime as _dt
 import json
+import os
 import platform
 import subprocess
 import time
@@ -20,10 +23,15 @@ from typing import Any
 import numpy as np
 import torch
 
-from .config import register_run_task
-from .trainer import Policy, load_policy, make_env, read_run
+from v2p_envs.errors import V2PError
 
-__all__ = ["EvaluationRecord", "evaluate_policy", "evaluate_checkpoints", "eval_seeds", "EVAL_SEED_BASE"]
+from ..policy import Policy
+from ..rollout import RolloutResult, rollout
+from .run_record import RunInfo
+from .trainer import load_policy, make_env
+
+__all__ = ["EvaluationRecord", "evaluate_policy", "evaluate_checkpoints", "eval_seeds", "EVAL_SEED_BASE",
+           "git_commit", "package_version"]
 
 EVAL_SEED_BASE = 1_000_000
 
@@ -48,6 +56,11 @@ class EvaluationRecord:
     per_seed_generated_success: list[float] = field(default_factory=list)
     date: str = ""
     machine: str = ""
+    #: what per_seed_success measures: "ground_truth", or "generated" for a task without one
+    metric: str = "ground_truth"
+    #: how the task code came to run: "shipped", "trial" (passed its trial) or "caller" (trusted by flag)
+    task_trusted_by: str = "shipped"
+    per_episode_success: list[list[bool]] = field(default_factory=list)  # [seed][episode]
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -64,44 +77,20 @@ def eval_seeds(seed: int, episodes: int) -> list[int]:
     return [EVAL_SEED_BASE + seed * episodes + i for i in range(episodes)]
 
 
-@torch.no_grad()
 def evaluate_policy(policies: Policy | list[Policy], env, seeds: list[int], episodes: int,
-                    video: Path | None = None) -> tuple[list[float], list[float]]:
-    """Ground-truth and generated success rate per seed. All seeds run at once in one batched
-    env (``num_envs == episodes * len(seeds)``); env ``k * episodes + i`` is episode ``i`` of seed
-    ``k``, played by ``policies[k]`` (or by the one policy). Episodes run their full length."""
+                    video: Path | None = None, progress: bool = False) -> RolloutResult:
+    """All seeds' episodes at once in one batched env (``num_envs == episodes * len(seeds)``);
+    env ``k * episodes + i`` is episode ``i`` of seed ``k``, played by ``policies[k]`` (or by
+    the one policy). ``video``: an mp4 of env 0."""
     policies = policies if isinstance(policies, list) else [policies] * len(seeds)
-    n = episodes * len(seeds)
-    if env.num_envs != n or len(policies) != len(seeds):
+    if env.num_envs != episodes * len(seeds) or len(policies) != len(seeds):
         raise ValueError(f"evaluate_policy needs one env per episode and one policy per seed: num_envs="
                          f"{env.num_envs}, episodes={episodes}, seeds={seeds}, policies={len(policies)}")
-    obs, _ = env.reset(seed=[s for seed in seeds for s in eval_seeds(seed, episodes)])
-    writer = None
-    if video is not None:
-        import imageio.v2 as imageio
-
-        Path(video).parent.mkdir(parents=True, exist_ok=True)
-        writer = imageio.get_writer(str(video), fps=25, macro_block_size=1)
-    generated = torch.zeros(n, dtype=torch.bool, device=env.device)
-    slices = [slice(k * episodes, (k + 1) * episodes) for k in range(len(seeds))]
-    try:
-        for step in range(env.max_episode_steps):
-            if writer is not None and step % 2 == 0:
-                writer.append_data(env.render_env(0))
-            actions = torch.cat([policy(obs[sl]).to(env.device) for policy, sl in zip(policies, slices)])
-            obs, _, terminated, truncated, info = env.step(actions)
-            final = info.get("final_info", info)
-            generated |= final["generated_success"]
-            if bool((terminated | truncated).all()):
-                break
-    finally:
-        if writer is not None:
-            writer.close()
-    success = final["success_once"].float()
-    return ([float(success[sl].mean()) for sl in slices], [float(generated[sl].float().mean()) for sl in slices])
+    reset_seeds = [s for seed in seeds for s in eval_seeds(seed, episodes)]
+    return rollout(env, policies, reset_seeds, video=video, progress=progress)
 
 
-def _git_commit() -> str | None:
+def git_commit() -> str | None:
     """HEAD of the source tree, with ``+dirty`` when tracked files differ from it."""
     here = Path(__file__).resolve().parent
     try:
@@ -114,7 +103,7 @@ def _git_commit() -> str | None:
     return (commit + ("+dirty" if dirty.stdout.strip() else "")) if commit else None
 
 
-def _version() -> str:
+def package_version() -> str:
     try:
         from importlib.metadata import version
 
@@ -127,50 +116,52 @@ def _version() -> str:
 
 def evaluate_checkpoints(checkpoints: list[Path], seeds: list[int], episodes: int = 10, device: str = "cpu",
                          video: Path | None = None, method: str | None = None,
-                         max_episode_steps: int | None = None) -> EvaluationRecord:
+                         max_episode_steps: int | None = None, progress: bool = False) -> EvaluationRecord:
     """Evaluate checkpoints: with one checkpoint per seed (one training run per seed, as in the
     paper) checkpoint i is evaluated with seed i; with one checkpoint, it is evaluated with every seed.
     ``max_episode_steps`` shortens episodes (tests only: the protocol uses the task's length)."""
     checkpoints = [Path(c) for c in checkpoints]
     if len(checkpoints) not in (1, len(seeds)):
-        raise ValueError(f"give one checkpoint, or one per seed: got {len(checkpoints)} checkpoints "
-                         f"for {len(seeds)} seeds")
+        raise V2PError(f"give one checkpoint, or one per seed: got {len(checkpoints)} checkpoints "
+                       f"for {len(seeds)} seeds")
+    if episodes < 1 or not seeds:
+        raise V2PError(f"need at least one episode and one seed, got episodes={episodes}, seeds={seeds}")
     if len(checkpoints) == 1:
         checkpoints = checkpoints * len(seeds)
     for ckpt in checkpoints:
         if not ckpt.is_file():
-            raise FileNotFoundError(f"checkpoint {ckpt} does not exist")
-    runs = [read_run(c) for c in checkpoints]
-    tasks = {(r["env_id"], r["config"].get("task_dir")) for r in runs}
+            raise V2PError(f"checkpoint {ckpt} does not exist")
+    runs = {ckpt: RunInfo.of_checkpoint(ckpt) for ckpt in dict.fromkeys(checkpoints)}
+    tasks = {(r.env_id, r.task_dir) for r in runs.values()}
     if len(tasks) != 1:
-        raise ValueError(f"the checkpoints come from different tasks: {sorted(map(str, tasks))}")
-    register_run_task(runs[0]["config"].get("task_dir"), runs[0]["env_id"])
+        raise V2PError(f"the checkpoints come from different tasks: {sorted(map(str, tasks))}")
+    run = next(iter(runs.values()))
     start = time.perf_counter()
     if not str(device).startswith("cuda"):
         torch.set_num_threads(1)  # see TrainConfig.torch_threads: 2 threads are far slower on 2 shared cores
-    env = make_env(runs[0]["env_id"], episodes * len(seeds), device, max_episode_steps,
-                   render_mode="rgb_array" if video else None)
+    env = make_env(run.env_id, episodes * len(seeds), device, max_episode_steps, task_dir=run.task_dir,
+                   render_mode="rgb_array" if video else None, trust_task_code=run.config.trust_task_code)
     try:
-        cache: dict[Path, Policy] = {}
-        for ckpt in checkpoints:
-            if ckpt not in cache:
-                cache[ckpt] = load_policy(ckpt, env, device)[0]
-        success, generated = evaluate_policy([cache[c] for c in checkpoints], env, list(seeds), episodes, video)
-        episode_length = env.max_episode_steps
+        policies = {ckpt: load_policy(ckpt, env, device, runs[ckpt]) for ckpt in runs}
+        result = evaluate_policy([policies[c] for c in checkpoints], env, list(seeds), episodes, video, progress)
+        episode_length, metric, trusted_by = env.max_episode_steps, env.success_metric, env.definition.trusted_by
     finally:
         env.close()
-    eval_time = time.perf_counter() - start
-    train_times = [r.get("wall_time_s") for r in runs]
-    steps = [r.get("env_steps") for r in runs]
+    per_episode = [result.success[k * episodes:(k + 1) * episodes] for k in range(len(seeds))]
+    success = [float(np.mean(e)) for e in per_episode]
+    generated = [float(np.mean(result.generated_success[k * episodes:(k + 1) * episodes])) for k in range(len(seeds))]
+    train_times = [r.wall_time_s for r in runs.values()]
+    steps = [r.env_steps for r in runs.values()]
     return EvaluationRecord(
-        task=runs[0]["env_id"], method=method or f"v2p/{runs[0]['trainer']}", seeds=list(seeds), episodes=episodes,
+        task=run.env_id, method=method or f"v2p/{run.trainer}", seeds=list(seeds), episodes=episodes,
         episode_length=episode_length,
         per_seed_success=[round(x, 4) for x in success], mean=round(float(np.mean(success)), 4),
         std=round(float(np.std(success)), 4),
         steps=max((s for s in steps if s is not None), default=None),
         wall_time_s={"train": round(float(np.mean(train_times)), 1) if None not in train_times else None,
-                     "eval": round(eval_time, 1)},
-        device=device, package_version=_version(), git_commit=_git_commit(),
-        checkpoints=[str(c) for c in checkpoints], task_dir=runs[0]["config"].get("task_dir"), per_seed_generated_success=[round(x, 4) for x in generated],
-        date=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-        machine=f"{platform.machine()} {platform.system()}, {__import__('os').cpu_count()} CPUs")
+                     "eval": round(time.perf_counter() - start, 1)},
+        device=device, package_version=package_version(), git_commit=git_commit(),
+        checkpoints=[str(c) for c in checkpoints], task_dir=run.task_dir,
+        per_seed_generated_success=[round(x, 4) for x in generated], date=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        machine=f"{platform.machine()} {platform.system()}, {os.cpu_count()} CPUs", metric=metric,
+        task_trusted_by=trusted_by, per_episode_success=per_episode)

@@ -20,8 +20,11 @@ from rl_games.common import env_configurations, tr_helpers, vecenv
 from rl_games.common.algo_observer import AlgoObserver
 from rl_games.common.ivecenv import IVecEnv
 
+from ..policy import FunctionPolicy, Policy
+from .checkpoint import CheckpointError, load_weights
 from .config import TrainConfig, load_ppo_config
-from .trainer import Policy, Trainer, make_env
+from .run_record import RunInfo
+from .trainer import Trainer, make_env
 
 __all__ = ["RlGamesVecEnv", "V2PA2CAgent", "RlGamesTrainer", "register_rl_games_env", "rl_games_params"]
 
@@ -67,7 +70,11 @@ def register_rl_games_env(env_id: str, **env_kwargs: Any) -> str:
 
 
 class V2PA2CAgent(a2c_continuous.A2CAgent):
-    """rl-games' PPO with time-outs bootstrapped from the episode's true final observation."""
+    """rl-games' PPO with time-outs bootstrapped from the episode's true final observation,
+    restoring checkpoints as weights only (rl-games' own restore unpickles)."""
+
+    def restore(self, fn, set_epoch=True):
+        self.set_full_state_weights(load_weights(fn, self.ppo_device), set_epoch=set_epoch)
 
     def env_step(self, actions):
         obs, rewards, dones, infos = super().env_step(actions)
@@ -102,7 +109,7 @@ class _CheckpointObserver(AlgoObserver):
 
 def rl_games_params(cfg: TrainConfig, env) -> dict[str, Any]:
     """The task's ppo.yaml ``params`` made ready for this run (device, budget, minibatches)."""
-    params = copy.deepcopy(load_ppo_config(cfg.env_id, cfg.ppo_overrides)["params"])
+    params = copy.deepcopy(load_ppo_config(cfg.env_id, cfg.ppo_overrides, cfg.task_dir)["params"])
     c = params["config"]
     params["seed"] = cfg.seed
     c.update(name="v2p", env_name=cfg.env_id, num_actors=env.num_envs, device=cfg.device, ppo_device=cfg.device,
@@ -156,25 +163,25 @@ class RlGamesTrainer(Trainer):
             shutil.copyfile(best, run_dir / "checkpoints" / "best.pth")
         return observer.path
 
-    def load_policy(self, checkpoint: Path, env, device: str = "cpu") -> Policy:
-        from .trainer import read_run
-
-        run = read_run(checkpoint)
-        cfg = TrainConfig(**run["config"])
-        params = rl_games_params(cfg, env)
+    def load_policy(self, checkpoint: Path, env, run: RunInfo, device: str = "cpu") -> Policy:
+        params = rl_games_params(run.config, env)
         network = model_builder.ModelBuilder().load(params)
         c = params["config"]
         model = network.build({"actions_num": env.single_action_space.shape[0],
                                "input_shape": env.single_observation_space.shape, "num_seqs": env.num_envs,
                                "value_size": 1, "normalize_value": c["normalize_value"],
                                "normalize_input": c["normalize_input"]})
-        state = torch.load(checkpoint, map_location=device, weights_only=False)
-        model.load_state_dict(state["model"])
+        state = load_weights(checkpoint, device)
+        try:
+            model.load_state_dict(state["model"])
+        except (KeyError, TypeError, RuntimeError) as exc:
+            raise CheckpointError(f"{checkpoint}: not an rl-games checkpoint for this task's network "
+                                  f"({type(exc).__name__}: {str(exc)[:300]})") from None
         model.to(device).eval()
 
         @torch.no_grad()
-        def policy(obs: torch.Tensor) -> torch.Tensor:
+        def act(obs: torch.Tensor) -> torch.Tensor:
             out = model({"is_train": False, "prev_actions": None, "obs": obs.to(device), "rnn_states": None})
             return torch.clamp(out["mus"], -1.0, 1.0)
 
-        return policy
+        return FunctionPolicy(act, name=f"rl_games:{checkpoint}")

@@ -3,19 +3,31 @@
 SB3 wants numpy and a list of per-env info dicts; an env that ended carries its last
 observation in ``info["terminal_observation"]`` and ``info["TimeLimit.truncated"]``, from
 which SB3 bootstraps time-outs with the true final observation.
+
+Pickle: SB3's ``model.zip`` stores some of its data with cloudpickle and ``VecNormalize``
+saves a pickle, so ``PPO.load`` / ``VecNormalize.load`` can run code from the file. Resuming
+(``--resume``) uses them: resume only your own runs. Evaluation never does: it rebuilds the
+policy network, reads its weights from the zip's ``policy.pth`` as tensors only and the
+observation statistics from ``vecnormalize.json`` (written beside the model by ``fit``).
 """
 from __future__ import annotations
 
+import json
+import zipfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 from stable_baselines3 import PPO
+from stable_baselines3.common.policies import ActorCriticPolicy
 from stable_baselines3.common.vec_env import VecEnv, VecNormalize
 
+from ..policy import FunctionPolicy, Policy
+from .checkpoint import CheckpointError, load_weights
 from .config import TrainConfig, load_ppo_config
-from .trainer import Policy, Trainer
+from .run_record import RunInfo
+from .trainer import Trainer
 
 __all__ = ["SB3VecEnv", "SB3Trainer"]
 
@@ -78,7 +90,7 @@ def _np(x) -> np.ndarray:
 
 
 def _ppo_kwargs(cfg: TrainConfig, num_envs: int) -> dict[str, Any]:
-    ppo = load_ppo_config(cfg.env_id, cfg.ppo_overrides)["params"]
+    ppo = load_ppo_config(cfg.env_id, cfg.ppo_overrides, cfg.task_dir)["params"]
     c, units = ppo["config"], list(ppo["network"]["mlp"]["units"])
     n_steps = int(c["horizon_length"])
     batch = n_steps * num_envs
@@ -109,17 +121,58 @@ class SB3Trainer(Trainer):
         model.learn(total_timesteps=remaining, reset_num_timesteps=not cfg.resume, progress_bar=False)
         model.save(str(model_path))
         vec.save(str(norm_path))
+        _write_obs_stats(vec, ckpt_dir / OBS_STATS_FILE)
         return model_path
 
-    def load_policy(self, checkpoint: Path, env, device: str = "cpu") -> Policy:
+    def load_policy(self, checkpoint: Path, env, run: RunInfo, device: str = "cpu") -> Policy:
         checkpoint = Path(checkpoint)
-        model = PPO.load(str(checkpoint), device=device)
-        norm = VecNormalize.load(str(checkpoint.with_name("vecnormalize.pkl")), SB3VecEnv(env))
-        norm.training = False
+        if checkpoint.suffix != ".zip":
+            raise CheckpointError(f"{checkpoint}: an SB3 checkpoint is the model.zip written by `v2p train`")
+        try:
+            with zipfile.ZipFile(checkpoint) as archive:
+                weights = load_weights(checkpoint, device, data=archive.read("policy.pth"))
+        except (zipfile.BadZipFile, KeyError, OSError) as exc:
+            raise CheckpointError(f"{checkpoint}: not an SB3 model.zip with a policy.pth ({exc})") from None
+        kwargs = _ppo_kwargs(run.config, env.num_envs)["policy_kwargs"]
+        policy = ActorCriticPolicy(env.single_observation_space, env.single_action_space, lambda _: 0.0, **kwargs)
+        try:
+            policy.load_state_dict(weights)
+        except RuntimeError as exc:
+            raise CheckpointError(f"{checkpoint}: weights do not fit this task's policy network "
+                                  f"({str(exc)[:300]})") from None
+        policy.to(device).eval()
+        mean, std, clip = _read_obs_stats(checkpoint.with_name(OBS_STATS_FILE), device)
 
         @torch.no_grad()
-        def policy(obs: torch.Tensor) -> torch.Tensor:
-            actions, _ = model.predict(norm.normalize_obs(_np(obs)), deterministic=True)
-            return torch.as_tensor(actions, dtype=torch.float32).clamp(-1.0, 1.0)
+        def act(obs: torch.Tensor) -> torch.Tensor:
+            x = obs.to(device, torch.float32)
+            if mean is not None:
+                x = torch.clamp((x - mean) / std, -clip, clip)
+            actions, _, _ = policy(x, deterministic=True)
+            return actions.clamp(-1.0, 1.0)
 
-        return policy
+        return FunctionPolicy(act, name=f"sb3:{checkpoint}")
+
+
+OBS_STATS_FILE = "vecnormalize.json"
+
+
+def _write_obs_stats(vec: VecNormalize, path: Path) -> None:
+    """VecNormalize's observation statistics as JSON, so that evaluation never unpickles."""
+    rms = vec.obs_rms
+    path.write_text(json.dumps({"norm_obs": bool(vec.norm_obs), "mean": rms.mean.tolist(), "var": rms.var.tolist(),
+                                "count": float(rms.count), "epsilon": float(vec.epsilon),
+                                "clip_obs": float(vec.clip_obs)}) + "\n")
+
+
+def _read_obs_stats(path: Path, device: str):
+    try:
+        stats = json.loads(path.read_text())
+        if not stats["norm_obs"]:
+            return None, None, None
+        mean = torch.tensor(stats["mean"], dtype=torch.float32, device=device)
+        std = torch.sqrt(torch.tensor(stats["var"], dtype=torch.float32, device=device) + stats["epsilon"])
+        return mean, std, float(stats["clip_obs"])
+    except (OSError, json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
+        raise CheckpointError(f"{path}: cannot read the observation statistics ({exc}); evaluation does not "
+                              "read vecnormalize.pkl (pickle)") from None

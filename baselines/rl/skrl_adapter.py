@@ -1,6 +1,7 @@
 """skrl 2.1: ``wrap_env`` on our vector env (skrl picks its gymnasium wrapper natively) and skrl's
 PPO with the task's ppo.yaml mapped onto ``PPO_CFG``. Time-outs bootstrap (skrl's
-``time_limit_bootstrap``, from the value of the observation before the last step)."""
+``time_limit_bootstrap``, from the value of the observation before the last step).
+Checkpoints are read as weights only (skrl's own ``agent.load`` unpickles)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -15,8 +16,11 @@ from skrl.models.torch import DeterministicMixin, GaussianMixin, Model
 from skrl.resources.preprocessors.torch import RunningStandardScaler
 from skrl.trainers.torch import SequentialTrainer
 
+from ..policy import FunctionPolicy, Policy
+from .checkpoint import CheckpointError, load_weights
 from .config import TrainConfig, load_ppo_config
-from .trainer import Policy, Trainer
+from .run_record import RunInfo
+from .trainer import Trainer
 
 __all__ = ["SkrlTrainer", "make_agent"]
 
@@ -52,7 +56,7 @@ class _Value(DeterministicMixin, Model):
 
 
 def make_agent(cfg: TrainConfig, obs_space, act_space, num_envs: int, run_dir: Path | None = None) -> PPO:
-    ppo = load_ppo_config(cfg.env_id, cfg.ppo_overrides)["params"]
+    ppo = load_ppo_config(cfg.env_id, cfg.ppo_overrides, cfg.task_dir)["params"]
     c, units = ppo["config"], ppo["network"]["mlp"]["units"]
     device = cfg.device
     rollouts = int(c["horizon_length"])
@@ -92,7 +96,7 @@ class SkrlTrainer(Trainer):
         checkpoint = run_dir / "checkpoints" / "agent.pt"
         checkpoint.parent.mkdir(parents=True, exist_ok=True)
         if cfg.resume:
-            agent.load(str(checkpoint))
+            _load_agent(agent, checkpoint)
         remaining = max(int(cfg.steps) - env.env_steps, 0)
         timesteps = -(-remaining // env.num_envs)
         trainer = SequentialTrainer(cfg={"timesteps": timesteps, "headless": True, "disable_progressbar": True,
@@ -101,18 +105,32 @@ class SkrlTrainer(Trainer):
         agent.save(str(checkpoint))
         return checkpoint
 
-    def load_policy(self, checkpoint: Path, env, device: str = "cpu") -> Policy:
-        from .trainer import read_run
+    def load_policy(self, checkpoint: Path, env, run: RunInfo, device: str = "cpu") -> Policy:
+        import dataclasses
 
-        cfg = TrainConfig(**{**read_run(checkpoint)["config"], "device": device})
+        cfg = dataclasses.replace(run.config, device=device)
         agent = make_agent(cfg, env.single_observation_space, env.single_action_space, env.num_envs)
-        agent.load(str(checkpoint))
+        _load_agent(agent, checkpoint)
         agent.enable_training_mode(False)
         pre = agent._observation_preprocessor
 
         @torch.no_grad()
-        def policy(obs: torch.Tensor) -> torch.Tensor:
+        def act(obs: torch.Tensor) -> torch.Tensor:
             mean, _ = agent.policy.compute({"observations": pre(obs.to(device))})
             return torch.clamp(mean, -1.0, 1.0)
 
-        return policy
+        return FunctionPolicy(act, name=f"skrl:{checkpoint}")
+
+
+def _load_agent(agent: PPO, checkpoint: Path) -> None:
+    """skrl's ``Agent.load`` with a weights-only read: each saved module's state dict into the agent's."""
+    modules = load_weights(checkpoint, agent.device)
+    if not isinstance(modules, dict):
+        raise CheckpointError(f"{checkpoint}: not an skrl agent checkpoint (expected a dict of module states)")
+    try:
+        for name, state in modules.items():
+            module = agent.checkpoint_modules.get(name)
+            if module is not None:
+                module.load_state_dict(state)
+    except (RuntimeError, KeyError, TypeError, ValueError) as exc:
+        raise CheckpointError(f"{checkpoint}: does not fit this task's skrl agent ({str(exc)[:300]})") from None

@@ -2,15 +2,16 @@
 
 A trainer turns a ``TrainConfig`` into a run folder::
 
-    <run_dir>/run.json        what was run (config, trainer, steps, wall time, checkpoint)
+    <run_dir>/run.json        what was run (config, trainer, steps, wall time, checkpoint, status)
     <run_dir>/metrics.jsonl   TrainingRecorder rows (reward components, success per period)
     <run_dir>/tb/             tensorboard logs of the same
-    <run_dir>/checkpoints/    the library's own checkpoints: the final one, and ``best.pth`` where
-                              the library keeps its best-training-reward policy (rl-games); that
-                              choice uses the training reward only, never the ground truth
+    <run_dir>/checkpoints/    the final checkpoint, and ``best.pth`` where the library keeps its
+                              best-training-reward policy (rl-games); that choice uses the
+                              training reward only, never the ground truth
 
-and loads a checkpoint back as a ``Policy``: a callable from a batch of observations (torch,
-on the env's device) to a batch of actions in [-1, 1], deterministic (the mean action).
+and loads a checkpoint back as a ``Policy`` (deterministic: the mean action), reading tensors
+only (``baselines.rl.checkpoint``). A run that fails (task code breaking its contract, a
+library error) is written as ``status: failed`` with the error before the error is raised.
 """
 from __future__ import annotations
 
@@ -20,18 +21,20 @@ import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
-import gymnasium as gym
 import torch
 
-from .config import RUN_FILE, TrainConfig, register_run_task, write_run_file
+import v2p_envs
+from v2p_envs.errors import TaskContractError, V2PError
+
+from ..policy import Policy
+from .config import TrainConfig
 from .recorder import TrainingRecorder
+from .run_record import RUN_FILE, RunInfo, write_run_file
 
-__all__ = ["Trainer", "TrainResult", "Policy", "TRAINERS", "get_trainer", "train", "load_policy",
-           "make_env", "read_run"]
-
-Policy = Callable[[torch.Tensor], torch.Tensor]
+__all__ = ["Trainer", "TrainResult", "TRAINERS", "get_trainer", "train", "load_policy", "make_env",
+           "TrainingFailed"]
 
 #: trainer name -> "module:Class" (imported on use, so a missing library only breaks its trainer)
 TRAINERS = {
@@ -39,6 +42,14 @@ TRAINERS = {
     "sb3": "baselines.rl.sb3_adapter:SB3Trainer",
     "skrl": "baselines.rl.skrl_adapter:SkrlTrainer",
 }
+
+
+class TrainingFailed(V2PError, RuntimeError):
+    """A training run that stopped on an error; run.json holds ``status: failed`` and the error."""
+
+    def __init__(self, message: str, category: str | None = None) -> None:
+        self.category = category
+        super().__init__(message)
 
 
 @dataclass
@@ -64,7 +75,7 @@ class Trainer(ABC):
         """Train on ``env`` until ``cfg.steps`` env steps; return the final checkpoint path."""
 
     @abstractmethod
-    def load_policy(self, checkpoint: Path, env, device: str = "cpu") -> Policy:
+    def load_policy(self, checkpoint: Path, env, run: RunInfo, device: str = "cpu") -> Policy:
         """The deterministic policy stored in ``checkpoint`` for envs shaped like ``env``."""
 
     @staticmethod
@@ -75,21 +86,22 @@ class Trainer(ABC):
 
 def get_trainer(name: str) -> Trainer:
     if name not in TRAINERS:
-        raise ValueError(f"unknown trainer {name!r}; expected one of {sorted(TRAINERS)}")
+        raise V2PError(f"unknown trainer {name!r}; expected one of {sorted(TRAINERS)}")
     module, cls = TRAINERS[name].split(":")
     try:
         return getattr(importlib.import_module(module), cls)()
     except ImportError as exc:
-        raise ImportError(f"trainer {name!r} needs a library that is not installed ({exc}); "
-                          f"pip install rl-games==1.6.5 stable-baselines3 skrl") from exc
+        raise V2PError(f"trainer {name!r} needs a library that is not installed ({exc}); "
+                       f"pip install rl-games==1.6.5 stable-baselines3 skrl") from exc
 
 
-def make_env(env_id: str, num_envs: int, device: str = "cpu", max_episode_steps: int | None = None, **kwargs):
-    """The task's native vector env (V2PVectorEnv: torch tensors, SAME_STEP autoreset)."""
+def make_env(env_id: str, num_envs: int, device: str = "cpu", max_episode_steps: int | None = None,
+             task_dir: str | Path | None = None, **kwargs):
+    """The task's native vector env (V2PVectorEnv: torch tensors, SAME_STEP autoreset), from
+    ``task_dir`` when given (not registered), else from the registered ``env_id``."""
     if max_episode_steps is not None:
         kwargs["max_episode_steps"] = max_episode_steps
-    envs = gym.make_vec(env_id, num_envs=num_envs, vectorization_mode="vector_entry_point", device=device, **kwargs)
-    return envs.unwrapped
+    return v2p_envs.make_vec(task_dir or env_id, num_envs=num_envs, device=device, **kwargs).unwrapped
 
 
 def _resume_offset(run_dir: Path) -> int:
@@ -101,29 +113,38 @@ def _resume_offset(run_dir: Path) -> int:
 
 
 def train(cfg: TrainConfig, log_every: int | None = None) -> TrainResult:
-    """Train ``cfg.env_id`` with ``cfg.trainer``; see the module docstring for the run folder."""
+    """Train ``cfg.env_id`` (or ``cfg.task_dir``) with ``cfg.trainer``; see the module docstring."""
     trainer = get_trainer(cfg.trainer)
-    register_run_task(cfg.task_dir, cfg.env_id)
     run_dir = Path(cfg.run_dir)
     if not cfg.resume and (run_dir / RUN_FILE).exists():
-        raise FileExistsError(f"{run_dir} already holds a run; pass resume=True (--resume) to continue it, "
-                              f"or choose another --run-dir")
+        raise V2PError(f"{run_dir} already holds a run; pass resume=True (--resume) to continue it, "
+                       f"or choose another --run-dir")
     if cfg.resume and not (run_dir / RUN_FILE).exists():
-        raise FileNotFoundError(f"--resume: {run_dir / RUN_FILE} does not exist")
+        raise V2PError(f"--resume: {run_dir / RUN_FILE} does not exist")
     if not cfg.resume:
         (run_dir / "metrics.jsonl").unlink(missing_ok=True)
     torch.manual_seed(cfg.seed)
     if not str(cfg.device).startswith("cuda") and cfg.torch_threads:
         torch.set_num_threads(cfg.torch_threads)
-    env = make_env(cfg.env_id, cfg.num_envs, cfg.device, cfg.max_episode_steps)
+    env = make_env(cfg.env_id, cfg.num_envs, cfg.device, cfg.max_episode_steps, task_dir=cfg.task_dir,
+                   trust_task_code=cfg.trust_task_code)
     horizon = int(cfg.ppo_overrides.get("horizon_length", 32)) if log_every is None else log_every
     recorder = TrainingRecorder(env, run_dir, log_every=horizon, total_steps=cfg.steps, progress=cfg.progress,
                                 env_steps=_resume_offset(run_dir) if cfg.resume else 0)
-    write_run_file(run_dir, cfg, trainer=cfg.trainer, env_id=cfg.env_id, status="running")
+    write_run_file(run_dir, cfg, trainer=cfg.trainer, env_id=cfg.env_id, status="running",
+                   success_metric=env.success_metric)
     start = time.perf_counter()
     start_steps = recorder.env_steps
     try:
         checkpoint = trainer.fit(cfg, recorder, run_dir)
+    except Exception as exc:
+        category = exc.category if isinstance(exc, TaskContractError) else None
+        write_run_file(run_dir, cfg, status="failed", error=f"{type(exc).__name__}: {exc}", error_category=category,
+                       env_steps=recorder.env_steps, wall_time_s=round(time.perf_counter() - start, 2))
+        if isinstance(exc, V2PError):
+            raise TrainingFailed(f"training {cfg.env_id} failed after {recorder.env_steps} env steps: {exc}",
+                                 category) from exc
+        raise
     finally:
         recorder.close()
     wall = time.perf_counter() - start
@@ -140,16 +161,7 @@ def train(cfg: TrainConfig, log_every: int | None = None) -> TrainResult:
     return result
 
 
-def read_run(checkpoint: Path) -> dict[str, Any]:
-    """The run.json of the run a checkpoint belongs to (searched upwards from the file)."""
-    for parent in Path(checkpoint).resolve().parents:
-        if (parent / RUN_FILE).is_file():
-            return json.loads((parent / RUN_FILE).read_text())
-    raise FileNotFoundError(f"{checkpoint}: no {RUN_FILE} in any parent folder; was it written by `v2p train`?")
-
-
-def load_policy(checkpoint: Path, env, device: str = "cpu") -> tuple[Policy, dict[str, Any]]:
-    """The policy in ``checkpoint`` (trainer read from its run.json) and that run.json."""
-    run = read_run(checkpoint)
-    register_run_task(run["config"].get("task_dir"), run["env_id"])
-    return get_trainer(run["trainer"]).load_policy(Path(checkpoint), env, device), run
+def load_policy(checkpoint: Path | str, env, device: str = "cpu", run: RunInfo | None = None) -> Policy:
+    """The policy in ``checkpoint`` (its trainer named by its run.json, read here unless given)."""
+    run = run or RunInfo.of_checkpoint(checkpoint)
+    return get_trainer(run.trainer).load_policy(Path(checkpoint), env, run, device)

@@ -20,9 +20,9 @@ def add_reconstruct_parser(subparsers: argparse._SubParsersAction) -> argparse.A
     """Add the ``reconstruct`` sub-command to a parent CLI."""
     parser = subparsers.add_parser(
         "reconstruct", help="RGB video + caption -> scene.json with meshes, sizes and 6D pose tracks",
-        description=__doc__)
+        description=__doc__, formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     _add_arguments(parser)
-    parser.set_defaults(func=run_reconstruct)
+    parser.set_defaults(handler=run_reconstruct)
     return parser
 
 
@@ -81,7 +81,8 @@ def run_reconstruct(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m generator.reconstruct", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m generator.reconstruct", description=__doc__,
+                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     _add_arguments(parser)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     return run_reconstruct(parser.parse_args(argv))

@@ -25,7 +25,10 @@ from generator.reconstruct.stages import Box
 from generator.reconstruct.synthetic import trajectory
 from generator.reconstruct.video import write_video
 
-__all__ = ["Scenario", "SCENARIOS", "RenderCamera", "render_scenario", "load_truth", "main"]
+__all__ = ["Scenario", "SCENARIOS", "RenderCamera", "render_scenario", "load_truth", "main", "DATA_DIR"]
+
+#: The rendered test videos shipped with the package (one folder per scenario: video.mp4, truth).
+DATA_DIR = Path(__file__).resolve().parent / "data"
 
 log = logging.getLogger(__name__)
 

@@ -113,14 +113,17 @@ def test_write_then_read_video_round_trip(tmp_path, push_video):
     assert np.abs(frames.astype(int) - push_video.frames[:3]).mean() < 4
 
 
-def test_subcommand_mounts_on_a_parent_cli(tmp_path):
-    import argparse
+def test_v2p_reconstruct_through_the_real_main(tmp_path, capsys):
+    """`v2p reconstruct` on a shipped video writes a scene; a missing video is one error line."""
+    import json
 
-    from generator.reconstruct.cli import add_reconstruct_parser, run_reconstruct
+    from generator.reconstruct.testvideos import DATA_DIR
+    from v2p.cli import main
 
-    parser = argparse.ArgumentParser(prog="v2p")
-    add_reconstruct_parser(parser.add_subparsers(dest="command"))
-    args = parser.parse_args(["reconstruct", "v.mp4", "--caption", "throw garlic into bowl", "--objects", "garlic",
-                              "bowl", "--intrinsics", "500,500,320,240", "--backend", "models", "--out", str(tmp_path)])
-    assert args.func is run_reconstruct and args.intrinsics.fx == 500 and args.objects == ["garlic", "bowl"]
-    assert run_reconstruct(args) == 2  # v.mp4 does not exist: logged, exit status 2
+    out = tmp_path / "scene"
+    assert main(["reconstruct", str(DATA_DIR / "push_block" / "video.mp4"), "--caption", "push the block left",
+                 "--objects", "block", "--out", str(out), "--no-collision", "--no-progress", "--max-frames", "20"]) == 0
+    scene = json.loads((out / "scene.json").read_text())
+    assert [o["name"] for o in scene["objects"]] == ["block"] and len(scene["objects"][0]["poses"]) == 20
+    assert main(["reconstruct", str(tmp_path / "v.mp4"), "--caption", "throw garlic into bowl", "--objects",
+                 "garlic", "bowl", "--out", str(tmp_path / "x")]) == 2

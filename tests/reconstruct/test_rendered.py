@@ -10,10 +10,10 @@ import pytest
 
 from generator.reconstruct import CameraPrior, Intrinsics, ReconstructConfig, run_pipeline
 from generator.reconstruct.stages import Box
-from generator.reconstruct.testvideos import load_truth
+from generator.reconstruct.testvideos import DATA_DIR, load_truth
 from v2p_envs.scene_spec import load_scene_spec
 
-DATA = Path(__file__).resolve().parents[2] / "generator" / "reconstruct" / "data"
+DATA = DATA_DIR
 
 
 def reconstruct_rendered(name: str, out: Path):

@@ -6,7 +6,7 @@ import json
 import sys
 from pathlib import Path
 
-from generator.cli import main
+from v2p.cli import main
 
 from .conftest import TASK
 
@@ -38,19 +38,19 @@ def test_v2p_train_a_task_folder(tmp_path):
     shutil.copytree(Path(v2p_envs.GENERATED_DIR) / "reach_block", folder)
     task_py = folder / "task.py"
     task_py.write_text(task_py.read_text().replace('components = {"reach_reward"', 'components = {"marker": 0 * dist, "reach_reward"'))
-    try:
-        assert main(["train", str(folder), "--num-envs", "4", "--steps", "64", "--episode-length", "8",
-                     "--run-dir", str(tmp_path / "run"), "--no-progress"]) == 0
-        run = json.loads((tmp_path / "run" / "run.json").read_text())
-        assert run["env_id"] == TASK and run["config"]["task_dir"] == str(folder.resolve())
-        rows = (tmp_path / "run" / "metrics.jsonl").read_text()
-        assert '"marker"' in rows  # the folder's reward ran, not the shipped one
-        out = tmp_path / "eval.json"
-        assert main(["eval", "--checkpoint", str(tmp_path / "run" / "checkpoints" / "last.pth"), "--episodes", "1",
-                     "--seeds", "0", "--out", str(out)]) == 0
-        assert json.loads(out.read_text())["task_dir"] == str(folder.resolve())
-    finally:
-        v2p_envs.register_task_dir(Path(v2p_envs.GENERATED_DIR) / "reach_block")
+    assert main(["train", str(folder), "--num-envs", "4", "--steps", "64", "--episode-length", "8",
+                 "--run-dir", str(tmp_path / "run"), "--no-progress"]) == 0
+    run = json.loads((tmp_path / "run" / "run.json").read_text())
+    assert run["env_id"] == TASK and run["config"]["task_dir"] == str(folder.resolve())
+    rows = (tmp_path / "run" / "metrics.jsonl").read_text()
+    assert '"marker"' in rows  # the folder's reward ran, not the shipped one
+    out = tmp_path / "eval.json"
+    assert main(["eval", "--checkpoint", str(tmp_path / "run" / "checkpoints" / "last.pth"), "--episodes", "1",
+                 "--seeds", "0", "--out", str(out)]) == 0
+    record = json.loads(out.read_text())
+    assert record["task_dir"] == str(folder.resolve()) and record["task_trusted_by"] == "trial"
+    # the shipped task is still what the id means
+    assert v2p_envs.resolve_task(TASK).kwargs["task_dir"] == str(Path(v2p_envs.GENERATED_DIR) / "reach_block")
 
 
 def test_custom_ppo_example_trains_on_make_vec():

@@ -6,7 +6,8 @@ import json
 import pytest
 import torch
 
-from baselines.rl import TrainConfig, evaluate_checkpoints, load_policy, make_env, read_run, train
+from baselines.rl import RunInfo, TrainConfig, evaluate_checkpoints, load_policy, load_weights, make_env, train
+from v2p_envs.errors import V2PError
 from baselines.rl.rl_games_adapter import rl_games_params
 
 from .conftest import SMALL, TASK
@@ -27,9 +28,9 @@ def _check_run(result, steps):
 def _check_policy(checkpoint):
     env = make_env(TASK, 4)
     try:
-        policy, run = load_policy(checkpoint, env)
+        policy = load_policy(checkpoint, env)
         obs, _ = env.reset(seed=0)
-        a1, a2 = policy(obs), policy(obs)
+        a1, a2 = policy.act(obs), policy.act(obs)
         assert a1.shape == (4, 7) and torch.equal(a1, a2)  # deterministic
         assert float(a1.abs().max()) <= 1.0
     finally:
@@ -62,9 +63,9 @@ def test_rl_games_resume_continues_the_run(rl_games_run, tmp_path):
     cfg = TrainConfig(TASK, steps=1024, run_dir=str(run_dir), resume=True, **SMALL)
     result = train(cfg)
     assert result.env_steps == 1024  # 768 before + 4 more epochs of 64
-    state = torch.load(result.checkpoint, weights_only=False)
+    state = load_weights(result.checkpoint)
     assert state["frame"] == 1024 and state["epoch"] == 16
-    with pytest.raises(FileExistsError, match="resume"):
+    with pytest.raises(V2PError, match="resume"):
         train(TrainConfig(TASK, steps=64, run_dir=str(run_dir), **SMALL))
 
 
@@ -72,7 +73,7 @@ def test_rl_games_resume_continues_the_run(rl_games_run, tmp_path):
 def test_plugin_trainers(trainer, tmp_path):
     result = train(TrainConfig(TASK, trainer=trainer, steps=256, run_dir=str(tmp_path / trainer), **SMALL))
     _check_run(result, 256)
-    assert read_run(result.checkpoint)["trainer"] == trainer
+    assert RunInfo.of_checkpoint(result.checkpoint).trainer == trainer
     _check_policy(result.checkpoint)
 
 
@@ -87,5 +88,7 @@ def test_evaluation_record(rl_games_run, tmp_path):
     assert data["episode_length"] == 20
     path = record.write(tmp_path / "eval.json")
     assert json.loads(path.read_text())["mean"] == pytest.approx(sum(data["per_seed_success"]) / 3, abs=1e-3)
-    with pytest.raises(ValueError, match="one per seed"):
+    assert data["metric"] == "ground_truth" and data["task_trusted_by"] == "shipped"
+    assert [len(e) for e in data["per_episode_success"]] == [3, 3, 3]
+    with pytest.raises(V2PError, match="one per seed"):
         evaluate_checkpoints([rl_games_run.checkpoint] * 2, seeds=[0, 1, 2])

@@ -12,7 +12,7 @@ import torch
 
 from . import curriculum, hard_motions, multi_object, single_object
 
-__all__ = ["GROUND_TRUTH", "get_ground_truth", "SuccessFn"]
+__all__ = ["GROUND_TRUTH", "get_ground_truth", "SuccessFn", "TABLE1_TASKS", "CURRICULUM_TASKS"]
 
 SuccessFn = Callable[[dict[str, torch.Tensor]], torch.Tensor]
 
@@ -24,5 +24,13 @@ GROUND_TRUTH: dict[str, SuccessFn] = {
 }
 
 
+#: The paper's Table 1, in its order: the benchmark's 12 tasks (task class names).
+TABLE1_TASKS = ("PushLeft", "PushRight", "LiftUp", "TipOver", "Cover", "Uncover", "PushWith", "PushNextTo",
+                "DropInFrontOf", "InsertFork", "SlideRemoteToMouse", "ThrowGarlic")
+#: The curriculum seeds the code generator starts from (not in Table 1).
+CURRICULUM_TASKS = ("ReachBlock", "GraspBlock")
+
+
 def get_ground_truth(task_class_name: str) -> SuccessFn | None:
+    """The hand-written success of a task class, or None for a task without one."""
     return GROUND_TRUTH.get(task_class_name)

@@ -22,8 +22,8 @@ scene_info = {
 class DropInFrontOf(Task):
     task_description = "drop something in front of something"
 
-    def __init__(self, sim):
-        super().__init__(sim)
+    def __init__(self, context):
+        super().__init__(context)
         self.block_max_lift = torch.zeros(self.num_envs, device=self.device)
 
     def reset_objects_states(self, env_ids):

@@ -33,8 +33,8 @@ def _quat_rotate_inverse(q, v):
 class PushWith(Task):
     task_description = "push something with something"
 
-    def __init__(self, sim):
-        super().__init__(sim)
+    def __init__(self, context):
+        super().__init__(context)
         self.block_max_lift = torch.zeros(self.num_envs, device=self.device)
 
     def reset_objects_states(self, env_ids):

@@ -37,7 +37,7 @@ class Uncover(Task):
         offset = self.random_uniform(env_ids, low=0.0, high=0.005)
         cup_xy = dice_xy + offset[:, None] * torch.stack((torch.cos(angle), torch.sin(angle)), dim=-1)
         self.place_on_table("dice", env_ids, dice_xy, yaw=self.random_yaw(env_ids))
-        cup_height = float(self.sim.object_sizes["cup"][2]) / 2
+        cup_height = self.object_size("cup", env_ids)[:, 2] / 2
         self.place_on_table("cup", env_ids, cup_xy, quat=_upside_down_quat(self.random_yaw(env_ids)),
                             height=cup_height)
 

@@ -1,0 +1,1 @@
+"""One module per ``v2p`` sub-command: ``add_parser(subparsers)`` and its handler."""

@@ -1,0 +1,43 @@
+"""``v2p eval``: the paper's protocol on checkpoints (ground-truth success); a JSON record."""
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from .common import HelpFormatter, add_progress_flag, non_negative_int, positive_int
+
+__all__ = ["add_parser"]
+
+
+def add_parser(subparsers) -> None:
+    p = subparsers.add_parser("eval", help="evaluate checkpoints with ground-truth success; write a JSON record",
+                              formatter_class=HelpFormatter)
+    p.add_argument("--checkpoint", type=Path, nargs="+", required=True,
+                   help="one checkpoint (evaluated with every seed) or one per seed (one training run per seed)")
+    p.add_argument("--episodes", type=positive_int, default=10)
+    p.add_argument("--seeds", type=non_negative_int, nargs="+", default=[0, 1, 2])
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--video", type=Path, help="write an mp4 of env 0 for the first seed")
+    p.add_argument("--out", type=Path, help="JSON record path (default: eval.json in the first checkpoint's run)")
+    p.add_argument("--method", help="method name in the record (default v2p/<trainer>)")
+    add_progress_flag(p)
+    p.set_defaults(handler=_eval)
+
+
+def _eval(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from baselines.rl import RunInfo, evaluate_checkpoints
+
+    record = evaluate_checkpoints(args.checkpoint, args.seeds, args.episodes, args.device, args.video, args.method,
+                                  progress=not args.no_progress)
+    out = args.out or RunInfo.of_checkpoint(args.checkpoint[0]).run_dir / "eval.json"
+    record.write(out)
+    console = Console()
+    console.print_json(json.dumps(record.to_json()))
+    metric = ("ground-truth success" if record.metric == "ground_truth"
+              else "generated success (this task has no ground truth)")
+    console.print(f"{record.task}: {metric} {record.mean:.2f} +- {record.std:.2f} over seeds {record.seeds} "
+                  f"({record.episodes} episodes each; task code {record.task_trusted_by}) · record {out}")
+    return 0

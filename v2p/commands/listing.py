@@ -1,0 +1,51 @@
+"""``v2p list``: the registered tasks with their objects and a one-line description."""
+from __future__ import annotations
+
+import argparse
+import json
+
+from .common import HelpFormatter
+
+__all__ = ["add_parser", "task_rows"]
+
+
+def add_parser(subparsers) -> None:
+    p = subparsers.add_parser("list", help="list the registered tasks (id, objects, description)",
+                              formatter_class=HelpFormatter)
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.set_defaults(handler=_list)
+
+
+def task_rows() -> list[dict]:
+    import gymnasium as gym
+
+    import v2p_envs
+    from v2p_envs.ground_truth import TABLE1_TASKS, get_ground_truth
+    from v2p_envs.scene_spec import load_scene_spec
+
+    rows = []
+    for env_id in v2p_envs.registered_task_ids():
+        scene = load_scene_spec(gym.registry[env_id].kwargs["task_dir"] + "/scene.json", check_files=False)
+        rows.append({"id": env_id, "objects": [o.name for o in scene.objects], "description": scene.description,
+                     "title": scene.task_title, "table1": scene.task_class_name in TABLE1_TASKS,
+                     "ground_truth": get_ground_truth(scene.task_class_name) is not None})
+    return rows
+
+
+def _list(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.table import Table
+
+    rows = task_rows()
+    console = Console()
+    if args.json:
+        console.print_json(json.dumps(rows))
+        return 0
+    table = Table(title=f"{len(rows)} tasks")
+    for column in ("id", "objects", "description", "Table 1", "ground truth"):
+        table.add_column(column)
+    for r in rows:
+        table.add_row(r["id"], ", ".join(r["objects"]), r["description"], "yes" if r["table1"] else "",
+                      "yes" if r["ground_truth"] else "no")
+    console.print(table)
+    return 0
