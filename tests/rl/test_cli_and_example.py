@@ -66,3 +66,13 @@ def test_custom_ppo_example_trains_on_make_vec():
     agent, successes = module.train(args)
     assert len(successes) == 128 // 8  # 4 envs x 4 episodes of 8 steps, each reports ground-truth success
     assert agent.norm.count > 100
+
+
+def test_v2p_run_with_a_checkpoint(rl_games_run, tmp_path, capsys):
+    video = tmp_path / "run.mp4"
+    assert main(["run", "--checkpoint", str(rl_games_run.checkpoint), "--episodes", "2", "--video", str(video),
+                 "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    assert "V2P-ReachBlock-v0" in out and "success rate" in out and video.stat().st_size > 1000
+    assert main(["run", "V2P-PushLeft-v0", "--checkpoint", str(rl_games_run.checkpoint)]) == 2
+    assert "trained on" in capsys.readouterr().err
