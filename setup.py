@@ -12,11 +12,17 @@ setup(
     python_requires=">=3.11",
     packages=find_packages(include=["v2p", "v2p.*", "v2p_envs*", "generator*", "baselines*", "benchmarks*",
                                     "leaderboard*"]),
+    # Everything the code reads from inside the packages at run time ships in the wheel: the task
+    # folders at any depth (meshes and their cached convex parts, ``<mesh>.collision/``, so an
+    # installed env never runs CoACD into site-packages), the emitter's templates and prompts,
+    # and the shipped test videos with their truth files. tests/test_packaging.py checks this.
     include_package_data=True,
     package_data={
-        "v2p_envs": ["generated/*/*.json", "generated/*/*.py", "generated/*/*.yaml",
-                     "generated/*/meshes/*", "assets/*"],
+        "v2p_envs": ["generated/**/*", "assets/**/*"],
+        "generator": ["templates/*.yaml", "prompts/*.txt", "reconstruct/data/**/*"],
+        "benchmarks": ["RESULTS.md", "records/*.json"],
     },
+    exclude_package_data={"": ["*.pyc", "*.pyo", "*/__pycache__/*"]},
     install_requires=[
         "torch>=2.3",  # install the CPU build first: pip install torch==2.13.0
         "numpy>=1.26",

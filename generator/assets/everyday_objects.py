@@ -1,7 +1,7 @@
 """Watertight, real-world-sized meshes of everyday objects for simulated manipulation tasks.
 
 The offline reconstruction path needs a plausible mesh for an object it can only name (the
-"primitive fit / revolve / extruded silhouette" default in DESIGN.md). This module is that
+"primitive fit / revolve / extruded silhouette" default in docs/architecture.md). This module is that
 catalogue: each kind is built procedurally with trimesh, in metres, z up, with its frame at
 the centre of the axis-aligned bounding box, in the pose it rests in on a table (flat side
 down). Meshes stay under 3000 faces because MuJoCo simulates them, and the output is

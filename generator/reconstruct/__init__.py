@@ -2,7 +2,7 @@
 
 ``reconstruct(video, caption, object_names, ReconstructConfig(out_dir=...))`` writes
 ``scene.json`` (pose_frame "camera"), ``meshes/<name>.obj``, ``urdf/<name>.urdf`` and
-``report.json``. Stages and their two implementations each: see ``stages.py`` and DESIGN.md.
+``report.json``. Stages and their two implementations each: see ``stages.py`` and docs/architecture.md.
 """
 from generator.reconstruct.config import ModelsConfig, ReconstructConfig
 from generator.reconstruct.depth import CameraPrior

@@ -1,6 +1,6 @@
 """CPU backend: MuJoCo's ``mujoco.batch`` steps N MjData on a thread pool.
 
-Measured on 2 cores (FINDINGS.md, re-measured in benchmarks/): ``batch.Batch`` beats
+Measured on 2 cores (benchmarks/RESULTS.md): ``batch.Batch`` beats
 ``mujoco.rollout`` and a Python thread pool, so it is the one we use. Its bound arrays are
 numpy views of the simulations' rows, wrapped here as torch tensors without copies.
 """

@@ -1,6 +1,6 @@
 """Run a Python child process under a wall-clock timeout and a memory limit.
 
-The common baseline for untrusted code (FINDINGS: human-eval's guard calls itself "not a
+The common baseline for untrusted code (human-eval's reliability guard calls itself "not a
 security sandbox"): a separate process, its own session so that the whole group is killed on
 timeout, an address-space limit, no core dumps. Its outcome is data, never an exception.
 """
