@@ -126,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
                    help="also replace this method's section of the results file (--out)")
     p.add_argument("--out", type=Path, default=RESULTS_MD, help="results file for --update-results")
     p.add_argument("--reuse", action="store_true", help="reuse finished runs in --runs-dir")
-    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.add_argument("--quiet", "--no-progress", dest="quiet", action="store_true", help="no progress bars")
     args = p.parse_args(argv)
     command = shlex.join(["python", "-m", "benchmarks.table1", *(sys.argv[1:] if argv is None else argv)])
     for name in ("seeds", "episodes", "steps", "num_envs"):

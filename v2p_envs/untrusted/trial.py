@@ -16,15 +16,13 @@ import argparse
 import hashlib
 import json
 import logging
-import signal
 import sys
 import tempfile
-import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import TRIAL_CATEGORIES, TaskContractError, UntrustedCodeError
+from ..errors import TRIAL_CATEGORIES, UntrustedCodeError
 from .child import Limits, run_python_child
 from .code_policy import check_source
 
@@ -120,7 +118,7 @@ def trial_task_dir(folder: Path | str, config: TrialConfig = TrialConfig(), use_
     with tempfile.TemporaryDirectory(prefix="v2p_trial_") as tmp:
         out = Path(tmp) / "result.json"
         outcome = run_python_child(
-            ["-m", "v2p_envs.untrusted.trial", str(folder), "--out", str(out), "--num-envs", str(config.num_envs),
+            ["-m", "v2p_envs.untrusted.trial_child", str(folder), "--out", str(out), "--num-envs", str(config.num_envs),
              "--steps", str(config.steps), "--call-timeout", str(config.call_timeout_s), "--seed", str(config.seed)],
             Limits(config.timeout_s, config.memory_mb), cwd=Path(tmp))
         result = _read_outcome(folder, out, outcome)
@@ -163,91 +161,20 @@ def require_trial(folder: Path | str, config: TrialConfig = TrialConfig()) -> Tr
     return result
 
 
-# -- the child side ------------------------------------------------------------------------
-class _CallTimeout(BaseException):
-    """Raised by the alarm in the child; a BaseException so that task code's ``except Exception`` lets it pass."""
-
-
-def _categorize(exc: BaseException) -> tuple[str, str]:
-    from ..errors import V2PError
-    from ..scene_spec import SceneSpecError
-    from ..task_loader import TaskLoadError
-
-    text = f"{type(exc).__name__}: {exc}"
-    if isinstance(exc, _CallTimeout):
-        return "timeout", str(exc)
-    if isinstance(exc, TaskContractError):
-        return exc.category, str(exc)
-    if isinstance(exc, MemoryError) or (isinstance(exc, RuntimeError) and "alloc" in str(exc).lower()):
-        return "memory", text
-    if isinstance(exc, (TaskLoadError, SceneSpecError)):
-        cause = exc.__cause__
-        if isinstance(cause, (MemoryError, _CallTimeout, TaskContractError)):
-            return _categorize(cause)
-        return ("contract" if cause is None else "runtime"), str(exc)
-    if isinstance(exc, V2PError):
-        return "contract", str(exc)
-    return "runtime", text
-
-
-def _run_in_child(folder: Path, config: TrialConfig) -> TrialResult:
-    start = time.perf_counter()
-    refused = check_task_code(folder)
-    if refused is not None:
-        return refused
-
-    def on_alarm(signum, frame):
-        raise _CallTimeout(f"task code did not return within {config.call_timeout_s:.0f} s")
-
-    import numpy as np
-    import torch
-
-    from ..vector_env import V2PVectorEnv
-
-    signal.signal(signal.SIGALRM, on_alarm)
-    signal.setitimer(signal.ITIMER_REAL, config.call_timeout_s)
-    env = None
-    try:
-        env = V2PVectorEnv(folder, num_envs=config.num_envs, trust_task_code=True)
-        env.reset(seed=config.seed)
-        rng = np.random.default_rng(config.seed)
-        for _ in range(config.steps):
-            env.step(torch.as_tensor(rng.uniform(-1, 1, (config.num_envs, 7)), dtype=torch.float32))
-        dim = int(env.single_observation_space.shape[0])
-    except BaseException as exc:  # noqa: BLE001 - every failure of untrusted code is a result
-        category, message = _categorize(exc)
-        return TrialResult(False, category, message, str(folder), time.perf_counter() - start)
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        if env is not None:
-            try:
-                env.close()
-            except Exception:  # noqa: BLE001
-                pass
-    return TrialResult(True, None, f"built {config.num_envs} envs, reset, {config.steps} steps: contract held",
-                       str(folder), time.perf_counter() - start, observation_dim=dim)
-
-
 def main(argv: list[str] | None = None) -> int:
     defaults = TrialConfig()
     p = argparse.ArgumentParser(prog="python -m v2p_envs.untrusted.trial", description=__doc__.splitlines()[0],
                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument("folder", type=Path, help="task folder (scene.json, task.py, ...)")
-    p.add_argument("--out", type=Path, help="write the result here (the child side); without it, run the "
-                                            "whole trial (policy, child process) and print the result")
     p.add_argument("--num-envs", type=int, default=defaults.num_envs)
     p.add_argument("--steps", type=int, default=defaults.steps)
     p.add_argument("--call-timeout", type=float, default=defaults.call_timeout_s)
-    p.add_argument("--seed", type=int, default=defaults.seed)
+    p.add_argument("--no-cache", action="store_true", help="try again even if a result is cached")
     args = p.parse_args(argv)
-    config = TrialConfig(args.num_envs, args.steps, args.call_timeout, seed=args.seed)
-    if args.out is None:
-        result = trial_task_dir(args.folder, config)
-        sys.stdout.write(json.dumps(result.to_json(), indent=1) + "\n")
-        return 0 if result.passed else 1
-    result = _run_in_child(args.folder.resolve(), config)
-    args.out.write_text(json.dumps(result.to_json()))
-    return 0
+    result = trial_task_dir(args.folder, TrialConfig(args.num_envs, args.steps, args.call_timeout),
+                            use_cache=not args.no_cache)
+    sys.stdout.write(json.dumps(result.to_json(), indent=1) + "\n")
+    return 0 if result.passed else 1
 
 
 if __name__ == "__main__":
