@@ -81,6 +81,8 @@ class TrainingRecorder(VectorWrapper):
 
             self._bar = tqdm(total=total_steps, initial=self.env_steps, unit="step", unit_scale=True,
                              desc=getattr(getattr(env, "scene", None), "env_id", "train"), dynamic_ncols=True)
+        #: what ``success_rate`` measures (the env's ``info["success"]``): "ground_truth" or "generated"
+        self.success_metric = getattr(env, "success_metric", "ground_truth")
         n, device = env.num_envs, env.device
         self._ep_sums: dict[str, torch.Tensor] = {}
         self._ep_return = torch.zeros(n, device=device)
@@ -168,7 +170,8 @@ class TrainingRecorder(VectorWrapper):
             "wall_time_s": round(time.perf_counter() - self._start, 3),
             "reward_step_mean": self._step_sums.pop("reward") / steps,
             "components_step_mean": {k: v / steps for k, v in self._step_sums.items()},
-            "episodes": episodes, "success_rate": mean(success), "generated_success_rate": mean(generated),
+            "episodes": episodes, "success_rate": mean(success), "success_metric": self.success_metric,
+            "generated_success_rate": mean(generated),
             "episode_return": mean(returns), "episode_length": mean(lengths),
             "episode_components": {split: {g: s.row() for g, s in groups.items()}
                                    for split, groups in self._groups.items()},

@@ -102,3 +102,20 @@ def test_cli_refuses_non_positive_counts(flag, value, capsys):
     with pytest.raises(SystemExit) as exit_:
         main(argv)
     assert exit_.value.code == 2 and "positive integer" in capsys.readouterr().err
+
+
+def test_a_nan_reward_fails_the_run_as_data(tmp_path):
+    """A reward that turns NaN mid-training stops the run with a clear error; run.json says
+    ``failed`` with the category (it used to reach rl-games and leave run.json "running")."""
+    from baselines.rl import TrainingFailed
+
+    folder = task_variant(tmp_path, "reach_block", {"return reach_reward - action_penalty, components": (
+        "nan = torch.where(states['episode_step'] > 5, float('nan'), 0.0)\n"
+        "    return reach_reward - action_penalty + nan, components")})
+    run_dir = tmp_path / "run"
+    with pytest.raises(TrainingFailed, match="NaN or inf in \\['reward'\\]") as err:
+        train(TrainConfig("V2P-ReachBlock-v0", task_dir=str(folder), trust_task_code=True, steps=256,
+                          run_dir=str(run_dir), **SMALL))
+    assert err.value.category == "non_finite"
+    run = json.loads((run_dir / "run.json").read_text())
+    assert run["status"] == "failed" and run["error_category"] == "non_finite" and "NaN" in run["error"]
