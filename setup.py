@@ -48,8 +48,10 @@ setup(
         # The tests run the real-model adapters on tiny randomly initialised transformers models.
         # Plug-in RL libraries (thin adapters in baselines/rl/).
         "rl": ["stable-baselines3>=2.3", "skrl>=1.4"],
+        # Task-code generation with any OpenAI-compatible endpoint (`v2p generate --backend openai`).
+        "llm": ["openai>=1.40"],
         "test": ["pytest>=8", "pytest-benchmark>=4", "transformers>=4.45", "safetensors",
-                 "stable-baselines3>=2.3", "skrl>=1.4"],
+                 "stable-baselines3>=2.3", "skrl>=1.4", "openai>=1.40"],
         "gpu": ["mujoco-warp", "warp-lang"],
     },
     entry_points={"console_scripts": ["v2p=v2p.cli:main"]},
