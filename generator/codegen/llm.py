@@ -3,8 +3,8 @@
 Servers differ on ``n`` (vLLM and SGLang honour it, llama.cpp refuses ``n > 1``, Ollama silently
 returns one choice), so the client asks once with ``n`` and fills what is missing with parallel
 single requests, remembering per client that ``n`` is not honoured. Every request and response is
-stored content-addressed under the run folder (``<run_dir>/llm/<key>.json``), which is what lets
-``--backend replay`` reproduce a generation exactly with no endpoint at all.
+stored content-addressed under the run folder by ``response_store`` (``<run_dir>/llm/<key>.json``),
+which is what lets ``--backend replay`` reproduce a generation exactly with no endpoint at all.
 """
 from __future__ import annotations
 
@@ -15,25 +15,18 @@ import logging
 import math
 import os
 import re
-import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Protocol
 
 from v2p_envs.errors import V2PError
 
-__all__ = [
-    "STORE_DIRNAME", "ChatClient", "ChatRequest", "ChatResponse", "LLMError", "OpenAIChatClient",
-    "PriceFormatError", "PriceTable", "RecordingClient", "ReplayClient", "ReplayMissError", "ResponseStore",
-]
+__all__ = ["ChatClient", "ChatRequest", "ChatResponse", "LLMError", "OpenAIChatClient", "PriceFormatError",
+           "PriceTable"]
 
 log = logging.getLogger(__name__)
-
-#: The store's folder inside a run folder.
-STORE_DIRNAME = "llm"
 
 _USAGE_FIELDS = ("prompt_tokens", "completion_tokens", "total_tokens")
 _N_MODES = ("n", "parallel")
@@ -45,10 +38,6 @@ _MAX_RETRY_AFTER_S = 120.0
 
 class LLMError(V2PError):
     """The endpoint failed for good (after the retries); the message names base_url, model and the last error."""
-
-
-class ReplayMissError(V2PError):
-    """Replay has no recorded response for a request; the message names its key, purpose and the run folder."""
 
 
 class PriceFormatError(V2PError, argparse.ArgumentTypeError):
@@ -385,99 +374,3 @@ def _retry_after(exc: Any) -> float:
     except ValueError:
         return 0.0
     return min(max(seconds, 0.0), _MAX_RETRY_AFTER_S) if math.isfinite(seconds) else 0.0
-
-
-# -- the content-addressed store, recording and replay --------------------------------------------
-
-class ResponseStore:
-    """Content-addressed: ``<folder>/<key>.json`` holds ``{"request": ..., "response": ...}``.
-
-    ``folder`` is the store folder itself, by convention ``<run_dir>/llm`` (see ``for_run``).
-    """
-
-    def __init__(self, folder: Path) -> None:
-        self.folder = Path(folder)
-
-    @classmethod
-    def for_run(cls, run_dir: Path) -> ResponseStore:
-        return cls(Path(run_dir) / STORE_DIRNAME)
-
-    def path(self, key: str) -> Path:
-        return self.folder / f"{key}.json"
-
-    def get(self, request: ChatRequest) -> ChatResponse | None:
-        key = request.key()
-        path = self.path(key)
-        if not path.is_file():
-            return None
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-            stored_request, stored_response = data["request"], data["response"]
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise V2PError(f"{path}: expected a stored LLM exchange {{'request': ..., 'response': ...}} "
-                           f"({exc}); delete it to ask the endpoint again") from exc
-        if stored_request != request.to_json():
-            raise V2PError(f"{path}: the stored request does not match key {key} (edited by hand?); "
-                           "delete it to ask the endpoint again")
-        return ChatResponse.from_json(stored_response)
-
-    def put(self, request: ChatRequest, response: ChatResponse) -> Path:
-        """Atomic (tmp file, then rename) and stable JSON, so that a replayed store is byte-for-byte equal."""
-        key = request.key()
-        self.folder.mkdir(parents=True, exist_ok=True)
-        path = self.path(key)
-        text = json.dumps({"request": request.to_json(), "response": response.to_json()},
-                          sort_keys=True, indent=1, ensure_ascii=False) + "\n"
-        fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=f".{key}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(text)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        return path
-
-    def keys(self) -> list[str]:
-        if not self.folder.is_dir():
-            return []
-        return sorted(p.stem for p in self.folder.glob("*.json") if not p.name.startswith("."))
-
-
-class RecordingClient:
-    """Stored response if the key is known (no endpoint call), else the inner client's, stored."""
-
-    def __init__(self, inner: ChatClient, store: ResponseStore) -> None:
-        self.inner = inner
-        self.store = store
-        self.backend = inner.backend
-        self.model = inner.model
-
-    def complete(self, request: ChatRequest) -> ChatResponse:
-        stored = self.store.get(request)
-        if stored is not None:
-            log.debug("%s: %s from the store", request.purpose or "chat", request.key())
-            return stored
-        response = self.inner.complete(request)
-        self.store.put(request, response)
-        return response
-
-
-class ReplayClient:
-    """No endpoint: the recorded response of each request, or ReplayMissError naming its key."""
-
-    backend = "replay"
-
-    def __init__(self, store: ResponseStore, model: str = "replay") -> None:
-        self.store = store
-        self.model = model
-
-    def complete(self, request: ChatRequest) -> ChatResponse:
-        response = self.store.get(request)
-        if response is None:
-            key = request.key()
-            raise ReplayMissError(
-                f"replay: no recorded response {key} (purpose {request.purpose!r}, model {request.model!r}) "
-                f"in {self.store.folder}; replay needs the run folder of a generation recorded with the same "
-                f"prompts and settings ({len(self.store.keys())} response(s) stored there)")
-        return response

@@ -9,17 +9,8 @@ import socket
 
 import pytest
 
-from generator.codegen.llm import (
-    ChatRequest,
-    ChatResponse,
-    LLMError,
-    OpenAIChatClient,
-    PriceTable,
-    RecordingClient,
-    ReplayClient,
-    ReplayMissError,
-    ResponseStore,
-)
+from generator.codegen.llm import ChatRequest, ChatResponse, LLMError, OpenAIChatClient, PriceTable
+from generator.codegen.response_store import RecordingClient, ReplayClient, ReplayMissError, ResponseStore
 from v2p_envs.errors import V2PError
 
 from .openai_server import LLAMA_CPP_N_MESSAGE
