@@ -93,7 +93,8 @@ def evaluate_video(folder: Path, work: Path, shape_prior: bool) -> list[dict]:
         row["mesh_kind"] = report.mesh_kind
         row["fail_mesh"] = max(row["size_err"]) > 0.3
         pos_pred = np.array([p[:3] for p in obj.poses])
-        pos_true = np.array([p[:3] for p in truth["poses"][n]])
+        # the truth is in the camera frame: move it with the same transform as the scene's poses
+        pos_true = result.table_frame.apply(np.array([p[:3] for p in truth["poses"][n]]))
         err = np.linalg.norm(pos_pred - pos_true, axis=1)
         row["pos_err_mean"], row["pos_err_max"] = float(err.mean()), float(err.max())
         row["fail_pose"] = row["pos_err_mean"] > 0.05

@@ -279,3 +279,9 @@ def test_readme_and_architecture_document_carry_the_states_table():
     table = states_markdown_table()
     for doc in ("README.md", "docs/architecture.md"):
         assert table in (ROOT / doc).read_text(), f"{doc}: regenerate with v2p_envs.state_keys.states_markdown_table()"
+
+
+def test_the_architecture_document_carries_the_contract_table():
+    from v2p_envs.task import contract_markdown_table
+
+    assert contract_markdown_table() in (ROOT / "docs/architecture.md").read_text()

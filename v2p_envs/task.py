@@ -15,7 +15,27 @@ import torch
 from .math3d import yaw_quat
 from .task_context import TaskContext
 
-__all__ = ["Task"]
+__all__ = ["Task", "TASK_CONTRACT", "contract_markdown_table"]
+
+#: The paper's six parts: (what the module defines, its contract). README, docs/architecture.md
+#: and the code generator's system prompt are written from this tuple.
+TASK_CONTRACT: tuple[tuple[str, str], ...] = (
+    ("`scene_info` (module-level dict)", "`task_class_name`, `task_title` and `objects` (name, size): the same "
+     "scene as scene.json"),
+    ("`reset_objects_states(env_ids)`", "place the objects for the given env indices (batched partial reset) with "
+     "the placement helpers; runs after the robot is reset"),
+    ("`compute_observation_key(states) -> list[str]`", "may add derived tensors to `states`; returns the keys whose "
+     "values, flattened per env and concatenated, form the observation"),
+    ("`get_observation_space() -> int`", "the observation's length: the total width of those keys"),
+    ("`compute_success(states) -> BoolTensor[N]`", "whether each env has done the task now"),
+    ("`compute_reward(actions, states) -> (Tensor[N], dict[str, Tensor[N]])`", "the reward and its named "
+     "components"),
+)
+
+
+def contract_markdown_table() -> str:
+    rows = ["| part | contract |", "|---|---|"] + [f"| {part} | {text} |" for part, text in TASK_CONTRACT]
+    return "\n".join(rows)
 
 #: Default observation: the hand and, per object, its pose and linear velocity.
 _ROBOT_KEYS = ("eef_pos", "eef_quat", "gripper_width")

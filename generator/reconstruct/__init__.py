@@ -1,7 +1,7 @@
 """Reconstruction: RGB video + caption -> SceneSpec with meshes, metric sizes and 6D pose tracks.
 
 ``reconstruct(video, caption, object_names, ReconstructConfig(out_dir=...))`` writes
-``scene.json`` (pose_frame "camera"), ``meshes/<name>.obj``, ``urdf/<name>.urdf`` and
+``scene.json`` (poses in the table frame, see ``geometry.robot_table_frame``), ``meshes/<name>.obj``, ``urdf/<name>.urdf`` and
 ``report.json``. Stages and their two implementations each: see ``stages.py`` and docs/architecture.md.
 """
 from generator.reconstruct.config import ModelsConfig, ReconstructConfig

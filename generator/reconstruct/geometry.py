@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.spatial.transform import Rotation
 
-__all__ = ["Intrinsics", "Plane", "Pose", "backproject", "pixel_rays", "table_plane_from_camera"]
+__all__ = ["Intrinsics", "Plane", "Pose", "backproject", "pixel_rays", "table_plane_from_camera", "robot_table_frame"]
 
 
 @dataclass(frozen=True)
@@ -148,6 +148,16 @@ def table_plane_from_camera(camera_height_m: float, camera_pitch_deg: float) -> 
         raise ValueError(f"camera pitch must be in (0, 90] degrees (downward tilt), got {camera_pitch_deg}")
     p = math.radians(camera_pitch_deg)
     return Plane((0.0, -math.cos(p), -math.sin(p)), -camera_height_m)
+
+
+def robot_table_frame(plane: Plane) -> Pose:
+    """Camera coordinates -> the table frame the tasks use: z up from the table top, x away from
+    the camera (the robot's forward), y to the camera's left (the robot's left). The person who
+    filmed is taken to stand where the robot stands, so "left" in the video is the robot's left.
+    The origin is where the optical axis meets the table."""
+    plane_from_camera = plane.frame().inverse()  # x: the image's right, y: away from the camera, z: up
+    turn = np.array([[0.0, 1.0, 0.0], [-1.0, 0.0, 0.0], [0.0, 0.0, 1.0]])  # (x, y) -> (y, -x)
+    return Pose(turn, np.zeros(3)).compose(plane_from_camera)
 
 
 def fit_plane(points: np.ndarray, inlier_m: float = 0.01, iterations: int = 200, seed: int = 0) -> Plane:

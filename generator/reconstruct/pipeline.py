@@ -20,7 +20,8 @@ import numpy as np
 from generator.reconstruct.caption import check_objects_in_caption, task_class_name
 from generator.reconstruct.config import ReconstructConfig, Stages, build_stages
 from generator.reconstruct.export import write_object_files
-from generator.reconstruct.geometry import Pose
+from generator.reconstruct.geometry import Pose, robot_table_frame
+from generator.reconstruct.mesh import support_plane
 from generator.reconstruct.scale import apply_scale, scale_ratio
 from generator.reconstruct.stages import DepthResult, MeshResult, ObjectNotFoundError, ReconstructionError
 from generator.reconstruct.video import downscale, read_video
@@ -56,6 +57,8 @@ class ReconstructionReport:
     num_frames: int = 0
     image_size: list[int] = field(default_factory=list)
     intrinsics: list[float] = field(default_factory=list)
+    #: the table plane in camera coordinates (normal . X = offset) that the poses were moved from
+    table_plane: dict[str, Any] = field(default_factory=dict)
     stage_seconds: dict[str, float] = field(default_factory=dict)
     objects: dict[str, ObjectReport] = field(default_factory=dict)
 
@@ -74,6 +77,8 @@ class ReconstructionResult:
     scene_path: Path
     masks: dict[str, np.ndarray] = field(repr=False, default_factory=dict)
     depth: DepthResult | None = field(repr=False, default=None)
+    #: camera -> table frame (``geometry.robot_table_frame``): how the scene's poses were moved
+    table_frame: Pose | None = field(repr=False, default=None)
 
 
 def reconstruct(video_path: Path | str, caption: str, object_names: Sequence[str],
@@ -118,6 +123,13 @@ def run_pipeline(video_path: Path | str, caption: str, object_names: Sequence[st
         depth = stages.depth.estimate(frames, live)
     intr = depth.intrinsics
     report.intrinsics = [intr.fx, intr.fy, intr.cx, intr.cy]
+    every_mask = np.zeros_like(next(iter(live.values()))[0])
+    for mask in live.values():
+        every_mask |= mask[0]
+    plane = support_plane(depth, 0, every_mask)
+    report.table_plane = {"normal": [float(v) for v in plane.normal], "offset": float(plane.offset),
+                          "from": "depth estimator" if depth.table_plane is not None else "fit to the depth of frame 0"}
+    to_table = robot_table_frame(plane)
 
     objects = []
     for name in names:
@@ -128,7 +140,8 @@ def run_pipeline(video_path: Path | str, caption: str, object_names: Sequence[st
             for other, other_mask in live.items():
                 if other != name:
                     others |= other_mask
-            objects.append(_object(name, frames, live[name], others, depth, stages, config, reports[name], timer))
+            objects.append(_object(name, frames, live[name], others, depth, stages, config, reports[name], timer,
+                                   to_table))
         except (ReconstructionError, ValueError, RuntimeError) as exc:
             stage = getattr(exc, "stage", None) or timer.current or "object"
             _fail(reports[name], stage, exc, config.strict)
@@ -141,7 +154,7 @@ def run_pipeline(video_path: Path | str, caption: str, object_names: Sequence[st
         description=caption.strip(),
         objects=tuple(objects),
         video_path=str(Path(video_path).resolve()),
-        pose_frame="camera",
+        pose_frame="table",
         source_dir=config.out_dir.resolve(),
     )
     scene_path = scene.save(config.out_dir / "scene.json")
@@ -150,11 +163,12 @@ def run_pipeline(video_path: Path | str, caption: str, object_names: Sequence[st
         log.warning("reconstruction of %s: %d of %d objects failed: %s", video_path, len(report.failures),
                     len(names), "; ".join(f"{n} ({r.failed_stage}): {r.error}" for n, r in report.failures.items()))
     log.info("wrote %s", scene_path)
-    return ReconstructionResult(scene, report, scene_path, live, depth)
+    return ReconstructionResult(scene, report, scene_path, live, depth, to_table)
 
 
 def _object(name: str, frames: np.ndarray, mask: np.ndarray, others: np.ndarray, depth: DepthResult, stages: Stages,
-            config: ReconstructConfig, rep: ObjectReport, timer: "_Timer") -> ObjectSpec:
+            config: ReconstructConfig, rep: ObjectReport, timer: "_Timer", to_table: Pose) -> ObjectSpec:
+    """One object's mesh, size and pose track; poses go out in the table frame (``to_table``)."""
     with timer("mesh"):
         built = stages.mesh.build(frames, name, mask, depth, others)
     with timer("scale"):
@@ -185,7 +199,7 @@ def _object(name: str, frames: np.ndarray, mask: np.ndarray, others: np.ndarray,
     size = tuple(float(v) for v in mesh.extents)
     rep.size, rep.ok = list(size), True
     return ObjectSpec(name=name, size=size, mesh_path=files.mesh, urdf_path=files.urdf, density=config.density,
-                      poses=tuple(tuple(p.to_list()) for p in filled))
+                      poses=tuple(tuple(to_table.compose(p).to_list()) for p in filled))
 
 
 def _hold_missing(poses: list[Pose | None]) -> tuple[list[Pose] | None, int]:

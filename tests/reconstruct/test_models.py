@@ -10,7 +10,7 @@ from generator.reconstruct import ReconstructConfig, ReconstructionError, run_pi
 from generator.reconstruct.config import build_stages
 from generator.reconstruct.depth import CameraPrior, TablePlaneDepth
 from generator.reconstruct.detect import PromptBoxDetector
-from generator.reconstruct.geometry import Intrinsics
+from generator.reconstruct.geometry import Intrinsics, robot_table_frame
 from generator.reconstruct.mesh import PrimitiveFitMeshBuilder
 from generator.reconstruct.models.depth import TransformersDepth
 from generator.reconstruct.models.external import FoundationPoseTracker, InstantMeshBuilder
@@ -115,7 +115,7 @@ def test_models_backend_builds_the_model_stages(model_dirs, tmp_path, push_files
     except ReconstructionError as exc:
         assert "no object could be reconstructed" in str(exc) and "tin (" in str(exc)
     else:
-        assert load_scene_spec(result.scene_path).pose_frame == "camera"
+        assert load_scene_spec(result.scene_path).pose_frame == "table"
 
 
 FAKE_INSTANTMESH = """
@@ -154,7 +154,9 @@ def test_external_checkouts_through_the_pipeline(tmp_path, push_files):
     assert rep.mesh_kind == "instantmesh" and rep.metric_mesh is False
     # the unit cube is rescaled by rho = D_image / D_mesh, D_mesh = sqrt(3)
     assert tin.size[0] == pytest.approx(rep.rho, rel=1e-6) and 0.02 < tin.size[0] < 0.2
-    assert tin.poses[3][:3] == pytest.approx((0.03, 0.0, 0.5))
+    # FoundationPose's camera-frame pose, moved into the table frame
+    expected = robot_table_frame(camera_prior().plane).apply(np.array([[0.03, 0.0, 0.5]]))[0]
+    assert tin.poses[3][:3] == pytest.approx(tuple(expected))
 
 
 def test_external_checkout_errors_are_clear(tmp_path, push_video):

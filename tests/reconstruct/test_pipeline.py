@@ -17,6 +17,7 @@ from generator.reconstruct import (
     run_pipeline,
 )
 from generator.reconstruct.cli import main
+from generator.reconstruct.geometry import robot_table_frame
 from generator.reconstruct.video import write_video
 from tests.reconstruct.conftest import camera_prior
 from v2p_envs.scene_spec import load_scene_spec
@@ -31,13 +32,14 @@ def test_reconstruct_writes_a_loadable_scene(tmp_path, push_files, push_video):
     scene = reconstruct(video, "push tin next to the jar", ["tin", "jar"], config(tmp_path, prompts))
     loaded = load_scene_spec(tmp_path / "out" / "scene.json", check_files=True)
     assert loaded == scene
-    assert loaded.pose_frame == "camera" and loaded.task_class_name == "PushTinNextToTheJar"
+    assert loaded.pose_frame == "table" and loaded.task_class_name == "PushTinNextToTheJar"
+    to_table = robot_table_frame(camera_prior().plane)
     for obj in loaded.objects:
         assert len(obj.poses) == len(push_video.frames)
         truth = np.array(push_video.sizes[obj.name])
         assert np.all(np.abs(np.sort(obj.size) - np.sort(truth)) / np.sort(truth) < 0.2), (obj.name, obj.size)
         start = np.array(obj.poses[0][:3])
-        assert np.linalg.norm(start - push_video.poses[obj.name][0].translation) < 0.02
+        assert np.linalg.norm(start - to_table.apply(push_video.poses[obj.name][0].translation[None])[0]) < 0.02
         urdf = (tmp_path / "out" / obj.urdf_path).read_text()
         assert urdf.count("../meshes/") >= 2 and ".collision/part_" in urdf  # visual + convex parts
         # the MJCF per object compiles, with the object's mass from density x volume
@@ -45,7 +47,8 @@ def test_reconstruct_writes_a_loadable_scene(tmp_path, push_files, push_video):
         volume = float(np.prod(obj.size))
         assert 0.3 * volume * obj.density < model.body(obj.name).mass[0] < 1.2 * volume * obj.density
     tin = json.loads((tmp_path / "out" / "scene.json").read_text())["objects"][0]
-    assert tin["pose_delta"][0] > 0.05  # pushed to the right (camera x)
+    # pushed to the right in the image (camera x): the robot's right, -y in the table frame
+    assert tin["pose_delta"][1] < -0.05 and abs(tin["pose_delta"][0]) < abs(tin["pose_delta"][1])
 
 
 def test_partial_failure_is_reported_not_silent(tmp_path, push_files, caplog):
