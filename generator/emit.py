@@ -1,7 +1,9 @@
-"""Emit a task folder into v2p_envs/generated/: the last arrow before ``gym.make``.
+"""Emit a task folder: the last arrow before ``gym.make``.
 
 A folder is self-contained: scene.json with mesh paths relative to it, meshes/ (visual mesh
-plus the cached convex collision parts), task.py, ppo.yaml and provenance.json.
+plus the cached convex collision parts), urdf/ (when the scene had URDFs: written anew for the
+emitted meshes, so no path points outside the folder), task.py, ppo.yaml and provenance.json.
+A scene must be in the table frame (``pose_frame: table``): tasks read poses in that frame.
 """
 from __future__ import annotations
 
@@ -15,9 +17,11 @@ from typing import Any
 
 import yaml
 
-from v2p_envs.convex import collision_parts
+from v2p_envs.convex import collision_parts, load_mesh
 from v2p_envs.registration import GENERATED_DIR
-from v2p_envs.scene_spec import SceneSpec
+from v2p_envs.scene_spec import SceneSpec, SceneSpecError
+
+from .reconstruct.export import urdf_text
 
 __all__ = ["emit_task", "default_ppo_config", "task_folder_name"]
 
@@ -36,13 +40,19 @@ def task_folder_name(task_class_name: str) -> str:
 
 def emit_task(scene: SceneSpec, task_code: str, provenance: dict[str, Any],
               ppo_config: dict[str, Any] | None = None, out_root: Path = GENERATED_DIR,
-              overwrite: bool = False) -> Path:
-    """Write the task folder for ``scene`` and return its path.
+              overwrite: bool = False, folder_name: str | None = None) -> Path:
+    """Write the task folder for ``scene`` (``out_root/<folder_name>``, by default the class
+    name in snake_case) and return its path.
 
-    Meshes named in ``scene`` (relative to its source folder) are copied into ``meshes/`` and
-    decomposed into convex parts once, so that loading the task never runs CoACD.
+    Meshes named in ``scene`` (relative to its source folder) are copied into ``meshes/`` with
+    their cached convex parts (decomposed once if there are none), so that loading the task
+    never runs CoACD.
     """
-    folder = Path(out_root) / task_folder_name(scene.task_class_name)
+    if scene.pose_frame != "table":
+        raise SceneSpecError(scene.source_dir or "scene", "pose_frame",
+                             f"is {scene.pose_frame!r}; tasks read poses in the table frame: reconstruct the scene "
+                             "again (v2p reconstruct writes the table frame)")
+    folder = Path(out_root) / (folder_name or task_folder_name(scene.task_class_name))
     if folder.exists() and not overwrite and any(folder.iterdir()):
         raise FileExistsError(f"{folder} exists; pass overwrite=True to replace it")
     meshes = folder / "meshes"
@@ -53,8 +63,18 @@ def emit_task(scene: SceneSpec, task_code: str, provenance: dict[str, Any],
         target = meshes / f"{obj.name}{source.suffix}"
         if source.resolve() != target.resolve():
             shutil.copyfile(source, target)
-        collision_parts(target)
-        objects.append(dataclasses.replace(obj, mesh_path=f"meshes/{target.name}"))
+            cached = source.with_name(source.name + ".collision")
+            if cached.is_dir():  # the parts are keyed by the mesh's hash: still valid for the copy
+                shutil.copytree(cached, target.with_name(target.name + ".collision"), dirs_exist_ok=True)
+        parts = collision_parts(target)
+        urdf_path = None
+        if obj.urdf_path is not None:
+            urdf_path = f"urdf/{obj.name}.urdf"
+            (folder / "urdf").mkdir(exist_ok=True)
+            (folder / urdf_path).write_text(urdf_text(obj.name, f"meshes/{target.name}",
+                                                      tuple(p.relative_to(folder).as_posix() for p in parts),
+                                                      load_mesh(target), obj.density))
+        objects.append(dataclasses.replace(obj, mesh_path=f"meshes/{target.name}", urdf_path=urdf_path))
     emitted = dataclasses.replace(scene, objects=tuple(objects), source_dir=folder)
     emitted.save(folder / "scene.json")
     (folder / "task.py").write_text(task_code)

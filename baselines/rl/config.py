@@ -42,6 +42,10 @@ class TrainConfig:
     trust_task_code: bool = False
     #: overrides of ppo.yaml's ``params.config`` (rl-games names; the other trainers map them)
     ppo_overrides: dict[str, Any] = field(default_factory=dict)
+    #: physics backend: "mujoco" or "warp" (None: MuJoCo on the CPU, MuJoCo Warp on CUDA)
+    backend: str | None = None
+    #: stop after the epoch in which this much training wall time has passed (rl_games, sb3)
+    max_time_s: float | None = None
 
     def __post_init__(self) -> None:
         for name in ("num_envs", "steps"):
@@ -53,6 +57,10 @@ class TrainConfig:
             raise V2PError(f"max_episode_steps must be a positive integer or None, got {self.max_episode_steps!r}")
         if not isinstance(self.seed, int) or self.seed < 0:
             raise V2PError(f"seed must be a non-negative integer, got {self.seed!r}")
+        if self.max_time_s is not None and not self.max_time_s > 0:
+            raise V2PError(f"max_time_s must be > 0 or None, got {self.max_time_s!r}")
+        if self.backend not in (None, "mujoco", "warp"):
+            raise V2PError(f"backend must be 'mujoco', 'warp' or None, got {self.backend!r}")
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

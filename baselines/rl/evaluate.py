@@ -116,10 +116,12 @@ def package_version() -> str:
 
 def evaluate_checkpoints(checkpoints: list[Path], seeds: list[int], episodes: int = 10, device: str = "cpu",
                          video: Path | None = None, method: str | None = None,
-                         max_episode_steps: int | None = None, progress: bool = False) -> EvaluationRecord:
+                         max_episode_steps: int | None = None, progress: bool = False,
+                         backend: str | None = None) -> EvaluationRecord:
     """Evaluate checkpoints: with one checkpoint per seed (one training run per seed, as in the
     paper) checkpoint i is evaluated with seed i; with one checkpoint, it is evaluated with every seed.
-    ``max_episode_steps`` shortens episodes (tests only: the protocol uses the task's length)."""
+    ``max_episode_steps`` shortens episodes (tests only: the protocol uses the task's length).
+    ``backend``: the physics backend (default: the one the run trained with)."""
     checkpoints = [Path(c) for c in checkpoints]
     if len(checkpoints) not in (1, len(seeds)):
         raise V2PError(f"give one checkpoint, or one per seed: got {len(checkpoints)} checkpoints "
@@ -140,7 +142,8 @@ def evaluate_checkpoints(checkpoints: list[Path], seeds: list[int], episodes: in
     if not str(device).startswith("cuda"):
         torch.set_num_threads(1)  # see TrainConfig.torch_threads: 2 threads are far slower on 2 shared cores
     env = make_env(run.env_id, episodes * len(seeds), device, max_episode_steps, task_dir=run.task_dir,
-                   render_mode="rgb_array" if video else None, trust_task_code=run.config.trust_task_code)
+                   render_mode="rgb_array" if video else None, trust_task_code=run.config.trust_task_code,
+                   backend=backend or run.config.backend)
     try:
         policies = {ckpt: load_policy(ckpt, env, device, runs[ckpt]) for ckpt in runs}
         result = evaluate_policy([policies[c] for c in checkpoints], env, list(seeds), episodes, video, progress)

@@ -10,7 +10,9 @@ observation) instead, by adding ``gamma * V(final_obs)`` to the reward and dropp
 from __future__ import annotations
 
 import copy
+import logging
 import shutil
+import time
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +30,7 @@ from .trainer import Trainer, make_env
 
 __all__ = ["RlGamesVecEnv", "V2PA2CAgent", "RlGamesTrainer", "register_rl_games_env", "rl_games_params"]
 
+log = logging.getLogger(__name__)
 VECENV_TYPE = "V2P"
 
 
@@ -87,24 +90,35 @@ class V2PA2CAgent(a2c_continuous.A2CAgent):
         return obs, rewards, dones, infos
 
 
-class _CheckpointObserver(AlgoObserver):
+class _RunObserver(AlgoObserver):
     """Saves ``checkpoints/last.pth`` every ``every`` epochs (rl-games' own saving needs finished
-    episodes and a best reward; we want a resumable file regardless)."""
+    episodes and a best reward; we want a resumable file regardless), and ends training after
+    the epoch in which ``max_time_s`` of wall time has passed (rl-games stops at ``max_frames``,
+    checked after this call)."""
 
-    def __init__(self, run_dir: Path, every: int) -> None:
+    def __init__(self, run_dir: Path, every: int, max_time_s: float | None = None) -> None:
         self.path = run_dir / "checkpoints" / "last.pth"
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.every = max(every, 1)
+        self.max_time_s = max_time_s
         self.agent = None
         self.saved_epoch = -1
+        self.start = time.perf_counter()
+        self.stopped_by_time = False
 
     def after_init(self, algo) -> None:
         self.agent = algo
+        self.start = time.perf_counter()
 
     def after_print_stats(self, frame, epoch_num, total_time) -> None:
         if epoch_num % self.every == 0 and epoch_num != self.saved_epoch:  # rl-games calls this twice an epoch
             self.saved_epoch = epoch_num
             self.agent.save(str(self.path.with_suffix("")))
+        if self.max_time_s is not None and time.perf_counter() - self.start >= self.max_time_s:
+            if not self.stopped_by_time:
+                log.info("max_time_s=%.0f reached after %d frames: ending training", self.max_time_s, self.agent.frame)
+            self.stopped_by_time = True
+            self.agent.max_frames = self.agent.frame
 
 
 def rl_games_params(cfg: TrainConfig, env) -> dict[str, Any]:
@@ -149,7 +163,7 @@ class RlGamesTrainer(Trainer):
         params = rl_games_params(cfg, env)
         env.log_every = int(params["config"]["horizon_length"])
         save_every = int(params["config"].get("save_frequency", 100)) or 100
-        observer = _CheckpointObserver(run_dir, every=min(save_every, 50))
+        observer = _RunObserver(run_dir, every=min(save_every, 50), max_time_s=cfg.max_time_s)
         agent = V2PA2CAgent(base_name="run", params=_prepare(params, RlGamesVecEnv(env, cfg.seed), run_dir, observer))
         if cfg.resume:
             last = self.latest_checkpoint(run_dir, "*.pth")

@@ -13,6 +13,7 @@ observation statistics from ``vecnormalize.json`` (written beside the model by `
 from __future__ import annotations
 
 import json
+import time
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from typing import Any
 import numpy as np
 import torch
 from stable_baselines3 import PPO
+from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.policies import ActorCriticPolicy
 from stable_baselines3.common.vec_env import VecEnv, VecNormalize
 
@@ -118,7 +120,8 @@ class SB3Trainer(Trainer):
         else:
             model = PPO("MlpPolicy", vec, verbose=0, **_ppo_kwargs(cfg, env.num_envs))
         remaining = max(int(cfg.steps) - env.env_steps, 0)
-        model.learn(total_timesteps=remaining, reset_num_timesteps=not cfg.resume, progress_bar=False)
+        model.learn(total_timesteps=remaining, reset_num_timesteps=not cfg.resume, progress_bar=False,
+                    callback=_TimeLimit(cfg.max_time_s) if cfg.max_time_s else None)
         model.save(str(model_path))
         vec.save(str(norm_path))
         _write_obs_stats(vec, ckpt_dir / OBS_STATS_FILE)
@@ -155,6 +158,21 @@ class SB3Trainer(Trainer):
 
 
 OBS_STATS_FILE = "vecnormalize.json"
+
+
+class _TimeLimit(BaseCallback):
+    """Ends ``learn`` after the rollout in which ``max_time_s`` of wall time has passed."""
+
+    def __init__(self, max_time_s: float) -> None:
+        super().__init__()
+        self.max_time_s = max_time_s
+        self.start = time.perf_counter()
+
+    def _on_training_start(self) -> None:
+        self.start = time.perf_counter()
+
+    def _on_step(self) -> bool:
+        return time.perf_counter() - self.start < self.max_time_s
 
 
 def _write_obs_stats(vec: VecNormalize, path: Path) -> None:

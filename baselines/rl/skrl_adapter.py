@@ -15,6 +15,7 @@ from skrl.memories.torch import RandomMemory
 from skrl.models.torch import DeterministicMixin, GaussianMixin, Model
 from skrl.resources.preprocessors.torch import RunningStandardScaler
 from skrl.trainers.torch import SequentialTrainer
+from v2p_envs.errors import V2PError
 
 from ..policy import FunctionPolicy, Policy
 from .checkpoint import CheckpointError, load_weights
@@ -90,6 +91,8 @@ class SkrlTrainer(Trainer):
     def fit(self, cfg: TrainConfig, env, run_dir: Path) -> Path:
         from skrl.utils import set_seed
 
+        if cfg.max_time_s is not None:
+            raise V2PError("max_time_s (--max-time) is supported by the rl_games and sb3 trainers, not skrl")
         set_seed(cfg.seed)
         wrapped = wrap_env(env, wrapper="gymnasium")
         agent = make_agent(cfg, wrapped.observation_space, wrapped.action_space, wrapped.num_envs, run_dir)

@@ -127,7 +127,7 @@ def train(cfg: TrainConfig, log_every: int | None = None) -> TrainResult:
     if not str(cfg.device).startswith("cuda") and cfg.torch_threads:
         torch.set_num_threads(cfg.torch_threads)
     env = make_env(cfg.env_id, cfg.num_envs, cfg.device, cfg.max_episode_steps, task_dir=cfg.task_dir,
-                   trust_task_code=cfg.trust_task_code)
+                   trust_task_code=cfg.trust_task_code, backend=cfg.backend)
     horizon = int(cfg.ppo_overrides.get("horizon_length", 32)) if log_every is None else log_every
     recorder = TrainingRecorder(env, run_dir, log_every=horizon, total_steps=cfg.steps, progress=cfg.progress,
                                 env_steps=_resume_offset(run_dir) if cfg.resume else 0)

@@ -49,6 +49,8 @@ _RULES: list[tuple[str, str, dict]] = [
     ("cover", rf"^{_verb('put', 'place', 'move')} {Y} (?:over|on top of) {X}", {"upside_down": True}),
     ("push_with", rf"^{_verb('push', 'poke', 'move', 'shove', 'nudge')} {X} with {Y}", {}),
     ("push_with", rf"^{_verb('use')} {Y} to {_verb('push', 'move', 'poke')} {X}", {}),
+    ("displace", rf"^{_verb('push', 'move', 'slide', 'shove', 'nudge', 'pull', 'drag')} {X} (?:to |towards |toward )?"
+     rf"{_DIRECTION}\b", {}),
     ("next_to", rf"^{_verb('push', 'move', 'slide', 'shove', 'put', 'place', 'pull')} {X} (?:next to|beside|near) {Y}",
      {"gap": 0.05}),
     ("next_to", rf"^{_verb('push', 'slide', 'move', 'shove', 'pull')} {X} (?:to|towards|toward|against|until it touches) {Y}",
@@ -63,8 +65,6 @@ _RULES: list[tuple[str, str, dict]] = [
     ("tip_over", rf"^{_verb('tip', 'knock', 'topple', 'push', 'turn')} over {X}", {}),
     ("tip_over", rf"^{_verb('topple')} {X}", {}),
     ("lift", rf"^{_verb('lift', 'pick', 'raise')} (?:up )?{X}(?: up)?$", {}),
-    ("displace", rf"^{_verb('push', 'move', 'slide', 'shove', 'nudge', 'pull', 'drag')} {X} (?:to the )?{_DIRECTION}",
-     {}),
     ("displace", rf"^{_verb('push', 'move', 'slide', 'shove', 'nudge', 'pull', 'drag')} {X}$", {}),
 ]
 #: The verb phrases the template knows, for the error message.

@@ -15,7 +15,7 @@ import trimesh
 
 from v2p_envs.convex import collision_parts
 
-__all__ = ["ObjectFiles", "write_object_files"]
+__all__ = ["ObjectFiles", "write_object_files", "urdf_text"]
 
 
 @dataclass(frozen=True)
@@ -44,11 +44,12 @@ def write_object_files(out_dir: Path, name: str, mesh: trimesh.Trimesh, density:
         mjcf_rel = f"mjcf/{name}.xml"
         (out_dir / "mjcf").mkdir(parents=True, exist_ok=True)
         (out_dir / mjcf_rel).write_text(_mjcf(name, mesh_rel, parts, density))
-    (out_dir / urdf_rel).write_text(_urdf(name, mesh_rel, parts or (mesh_rel,), mesh, density))
+    (out_dir / urdf_rel).write_text(urdf_text(name, mesh_rel, parts or (mesh_rel,), mesh, density))
     return ObjectFiles(mesh_rel, urdf_rel, mjcf_rel, parts)
 
 
-def _urdf(name: str, mesh_rel: str, collision_rel: tuple[str, ...], mesh: trimesh.Trimesh, density: float) -> str:
+def urdf_text(name: str, mesh_rel: str, collision_rel: tuple[str, ...], mesh: trimesh.Trimesh, density: float) -> str:
+    """A URDF for one object; paths are relative to the folder that holds ``urdf/`` and ``meshes/``."""
     solid = mesh if mesh.is_watertight else mesh.convex_hull
     solid = solid.copy()
     solid.density = density

@@ -92,3 +92,10 @@ def test_evaluation_record(rl_games_run, tmp_path):
     assert [len(e) for e in data["per_episode_success"]] == [3, 3, 3]
     with pytest.raises(V2PError, match="one per seed"):
         evaluate_checkpoints([rl_games_run.checkpoint] * 2, seeds=[0, 1, 2])
+
+
+def test_max_time_ends_training_after_the_epoch(tmp_path):
+    result = train(TrainConfig(TASK, steps=100_000, run_dir=str(tmp_path / "run"), max_time_s=1e-3, **SMALL))
+    assert result.env_steps == 64  # one rl-games epoch of 8 envs x 8 steps, then the time limit
+    run = RunInfo.of_checkpoint(result.checkpoint)
+    assert run.status == "done" and run.config.max_time_s == 1e-3

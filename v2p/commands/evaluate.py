@@ -18,6 +18,7 @@ def add_parser(subparsers) -> None:
     p.add_argument("--episodes", type=positive_int, default=10)
     p.add_argument("--seeds", type=non_negative_int, nargs="+", default=[0, 1, 2])
     p.add_argument("--device", default="cpu")
+    p.add_argument("--backend", choices=("mujoco", "warp"), help="physics backend (default: the run's)")
     p.add_argument("--video", type=Path, help="write an mp4 of env 0 for the first seed")
     p.add_argument("--out", type=Path, help="JSON record path (default: eval.json in the first checkpoint's run)")
     p.add_argument("--method", help="method name in the record (default v2p/<trainer>)")
@@ -31,7 +32,7 @@ def _eval(args: argparse.Namespace) -> int:
     from baselines.rl import RunInfo, evaluate_checkpoints
 
     record = evaluate_checkpoints(args.checkpoint, args.seeds, args.episodes, args.device, args.video, args.method,
-                                  progress=not args.no_progress)
+                                  progress=not args.no_progress, backend=args.backend)
     out = args.out or RunInfo.of_checkpoint(args.checkpoint[0]).run_dir / "eval.json"
     record.write(out)
     console = Console()

@@ -23,6 +23,10 @@ def add_parser(subparsers) -> None:
     p.add_argument("--run-dir", type=Path, help="run folder (default runs/<env_id>/<trainer>_seed<seed>)")
     p.add_argument("--resume", action="store_true", help="continue the run in --run-dir from its last checkpoint")
     p.add_argument("--episode-length", type=positive_int, help="training episode length (default: the task's, 300)")
+    p.add_argument("--backend", choices=("mujoco", "warp"), help="physics backend (default: MuJoCo on the CPU, "
+                                                                 "MuJoCo Warp on CUDA); kept in run.json")
+    p.add_argument("--max-time", type=float, help="stop after the epoch in which this many seconds of training "
+                                                  "have passed (rl_games, sb3)")
     p.add_argument("--trust-task-code", action="store_true", help="run a non-shipped folder's code without its trial")
     add_progress_flag(p)
     p.set_defaults(handler=_train)
@@ -45,7 +49,7 @@ def _train(args: argparse.Namespace) -> int:
     cfg = TrainConfig(env_id=env_id, task_dir=task_dir, trainer=args.trainer, num_envs=args.num_envs,
                       device=args.device, seed=args.seed, steps=args.steps, run_dir=str(run_dir), resume=args.resume,
                       max_episode_steps=args.episode_length, progress=not args.no_progress,
-                      trust_task_code=args.trust_task_code)
+                      trust_task_code=args.trust_task_code, backend=args.backend, max_time_s=args.max_time)
     result = train(cfg)
     rate = "n/a" if result.final_success_rate is None else f"{result.final_success_rate:.2f}"
     Console().print(f"{env_id} · {args.trainer} · {result.env_steps} steps in {result.wall_time_s:.0f} s "
