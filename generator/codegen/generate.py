@@ -108,17 +108,18 @@ class GenerationResult:
 
 
 def _client(config: GenerateConfig, run_dir: Path) -> ChatClient | None:
-    store = ResponseStore.for_run(run_dir)
     if config.backend == "openai":
         return RecordingClient(OpenAIChatClient(config.base_url, config.model, timeout_s=config.timeout_s,
-                                                price=config.price), store)
+                                                price=config.price), ResponseStore.for_run(run_dir))
     if config.backend == "replay":
         source = Path(config.replay_from or run_dir)
         store = ResponseStore.for_run(source)
         if not store.keys():
             raise V2PError(f"replay: {store.folder} holds no recorded responses; replay the run folder of an openai "
                            "generation (--replay-from RUN_DIR)")
-        return ReplayClient(store, model=config.model or _recorded_model(source))
+        replay = ReplayClient(store, model=config.model or _recorded_model(source))
+        # the responses used are copied into this run's own store, so the run folder stands alone
+        return replay if source.resolve() == run_dir.resolve() else RecordingClient(replay, ResponseStore.for_run(run_dir))
     return None
 
 

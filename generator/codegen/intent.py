@@ -51,10 +51,13 @@ _RULES: list[tuple[str, str, dict]] = [
     ("push_with", rf"^{_verb('use')} {Y} to {_verb('push', 'move', 'poke')} {X}", {}),
     ("displace", rf"^{_verb('push', 'move', 'slide', 'shove', 'nudge', 'pull', 'drag')} {X} (?:to |towards |toward )?"
      rf"{_DIRECTION}\b", {}),
-    ("next_to", rf"^{_verb('push', 'move', 'slide', 'shove', 'put', 'place', 'pull')} {X} (?:next to|beside|near) {Y}",
-     {"gap": 0.05}),
-    ("next_to", rf"^{_verb('push', 'slide', 'move', 'shove', 'pull')} {X} (?:to|towards|toward|against|until it touches) {Y}",
-     {"gap": 0.02}),
+    ("next_to", rf"^{_verb('push', 'slide', 'shove', 'pull', 'drag', 'nudge')} {X} (?:next to|beside|near) {Y}",
+     {"gap": 0.05, "how": "pushed"}),
+    ("next_to", rf"^{_verb('put', 'place', 'move', 'set')} {X} (?:next to|beside|near) {Y}",
+     {"gap": 0.05, "how": "placed"}),
+    ("next_to", rf"^{_verb('drop')} {X} (?:next to|beside|near) {Y}", {"gap": 0.05, "how": "dropped"}),
+    ("next_to", rf"^{_verb('push', 'slide', 'move', 'shove', 'pull', 'drag', 'nudge')} {X} "
+                rf"(?:to|towards|toward|against|until it touches) {Y}", {"gap": 0.02, "how": "pushed"}),
     ("in_front_of", rf"^{_verb('drop')} {X} in front of {Y}", {"dropped": True}),
     ("in_front_of", rf"^{_verb('put', 'place', 'move', 'push')} {X} in front of {Y}", {"dropped": False}),
     ("inside", rf"^{_verb('throw', 'toss', 'flick', 'fling')} {X} (?:into|in|inside) {Y}", {"thrown": True}),
@@ -64,14 +67,15 @@ _RULES: list[tuple[str, str, dict]] = [
     ("tip_over", rf"^{_verb('tip', 'knock', 'topple', 'push', 'turn')} {X} over", {}),
     ("tip_over", rf"^{_verb('tip', 'knock', 'topple', 'push', 'turn')} over {X}", {}),
     ("tip_over", rf"^{_verb('topple')} {X}", {}),
-    ("lift", rf"^{_verb('lift', 'pick', 'raise')} (?:up )?{X}(?: up)?$", {}),
+    ("lift", rf"^{_verb('lift', 'pick', 'raise', 'hold')} (?:up )?{X}(?: up)?(?: (?:from|off|above) .*)?$", {}),
     ("displace", rf"^{_verb('push', 'move', 'slide', 'shove', 'nudge', 'pull', 'drag')} {X}$", {}),
 ]
 #: The verb phrases the template knows, for the error message.
 KNOWN_VERBS = (
     "push/move/slide/pull X left|right|forward|backward (or X alone: direction from the video)",
     "lift (up) / pick up / raise X", "tip / knock / topple X over", "cover X with Y", "put Y over X",
-    "uncover X (from Y)", "take Y off X", "push X with Y", "push/move/slide X next to / to Y",
+    "uncover X (from Y)", "take Y off X", "push X with Y", "push/slide X next to / to Y",
+    "put/place/drop X next to Y",
     "drop / put X in front of Y", "insert / put / place X into Y", "throw / toss X into Y", "put / stack X on Y",
 )
 _TWO_OBJECT = {"uncover", "cover", "push_with", "next_to", "in_front_of", "inside", "on_top"}

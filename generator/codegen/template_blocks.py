@@ -328,11 +328,11 @@ BLOCKS: dict[str, Block] = {
         success='''        gap = _footprint_gap(states, "${x}", "${y}", ${y_round})
         close = (gap > -0.005) & (gap < ${gap})
         travelled = torch.norm(states["${x}_pos"][:, :2] - states["${x}_init_pos"][:, :2], dim=-1) >= 0.10
-        never_lifted = states["${x}_max_height"] - states["${x}_init_pos"][:, 2] < 0.02
+        how = ${how_condition}  # how it got there: pushed (never lifted 2 cm), dropped (lifted 4 cm+), or placed
         flat = (_up_z(states["${x}_quat"]) > 0.95) & _resting(states, "${x}")
         other_stayed = torch.norm(states["${y}_pos"][:, :2] - states["${y}_init_pos"][:, :2], dim=-1) < 0.05
         other_upright = _up_z(states["${y}_quat"]) > 0.95
-        return close & travelled & never_lifted & flat & other_stayed & other_upright
+        return close & travelled & how & flat & other_stayed & other_upright
 ''',
         reward='''    obj, other, eef = states["${x}_pos"], states["${y}_pos"], states["eef_pos"]
     # Chain of thought: get behind the object on the far side from the target, push it across
@@ -352,8 +352,8 @@ BLOCKS: dict[str, Block] = {
 ''',
         helpers=("footprint", "up_z", "resting"),
         randomization="${x} in a 14 x 20 cm region; ${y} 22-27 cm from it in a direction within +-115 degrees of forward",
-        success_text=("${x}'s footprint within ${gap} m of ${y}'s (not overlapping), ${x} moved 10 cm+ across the "
-                      "table without being lifted and lies flat at rest; ${y} stayed upright where it was"),
+        success_text=("${x}'s footprint within ${gap} m of ${y}'s (not overlapping), ${x} moved 10 cm+ (${how}) and "
+                      "lies flat at rest; ${y} stayed upright where it was"),
         reward_text="reach behind the object, approach the target footprint, penalties for lifting and moving the target",
     ),
     "in_front_of": Block(

@@ -100,6 +100,12 @@ def _params(intent: TaskIntent, scene: SceneSpec) -> dict[str, str]:
         p["height"] = _number(height)
     elif intent.family == "next_to":
         p["gap"] = _number(intent.params["gap"])
+        how = intent.params["how"]
+        rise = f'states["{intent.x}_max_height"] - states["{intent.x}_init_pos"][:, 2]'
+        p["how"] = {"pushed": "pushed, never lifted 2 cm", "dropped": "dropped: lifted 4 cm+ this episode",
+                    "placed": "placed"}[how]
+        p["how_condition"] = {"pushed": f"{rise} < 0.02", "dropped": f"{rise} > 0.04",
+                              "placed": "torch.ones_like(travelled)"}[how]
     elif intent.family == "in_front_of":
         # dropped: lifted 4 cm+ this episode (the episode's maximum height shows it)
         p["lifted"] = (f'(states["{intent.x}_max_height"] - states["{intent.x}_init_pos"][:, 2] > 0.04) & '

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import torch
 
-__all__ = ["push_left", "push_right", "lift_up", "tip_over", "SUCCESS"]
+__all__ = ["push_left", "push_right", "lift_up", "lifted", "tip_over", "SUCCESS"]
 
 _TABLE_HALF_EXTENT = 0.6
 
@@ -45,13 +45,18 @@ def push_right(states: dict[str, torch.Tensor]) -> torch.Tensor:
     return _pushed(states, "cup", -1.0) & upright
 
 
-def lift_up(states: dict[str, torch.Tensor]) -> torch.Tensor:
-    """The sponge is >= 10 cm above where it rested and held there (in the hand, moving with it)."""
-    sponge, eef = states["sponge_pos"], states["eef_pos"]
-    raised = sponge[:, 2] - states["sponge_init_pos"][:, 2] >= 0.10
-    in_hand = (torch.linalg.vector_norm(sponge - eef, dim=-1) < 0.05) & (states["gripper_width"] < 0.07)
-    held = torch.linalg.vector_norm(states["sponge_vel_linear"] - states["eef_vel_linear"], dim=-1) < 0.05
+def lifted(states: dict[str, torch.Tensor], name: str) -> torch.Tensor:
+    """``name`` is >= 10 cm above where it rested and held there (in the hand, moving with it)."""
+    obj, eef = states[f"{name}_pos"], states["eef_pos"]
+    raised = obj[:, 2] - states[f"{name}_init_pos"][:, 2] >= 0.10
+    in_hand = (torch.linalg.vector_norm(obj - eef, dim=-1) < 0.05) & (states["gripper_width"] < 0.07)
+    held = torch.linalg.vector_norm(states[f"{name}_vel_linear"] - states["eef_vel_linear"], dim=-1) < 0.05
     return raised & in_hand & held
+
+
+def lift_up(states: dict[str, torch.Tensor]) -> torch.Tensor:
+    """The sponge is lifted (``lifted``)."""
+    return lifted(states, "sponge")
 
 
 def tip_over(states: dict[str, torch.Tensor]) -> torch.Tensor:
