@@ -29,7 +29,8 @@ import numpy as np
 
 from baselines.rl import TrainConfig, evaluate_checkpoints, train
 
-RESULTS_MD = Path(__file__).with_name("RESULTS.md")
+from .results_md import RESULTS_MD, write_section
+
 #: methods this runner can train; the other Table-1 baselines plug in here as they land
 METHODS = {"v2p": "rl_games"}
 
@@ -98,17 +99,6 @@ def markdown(method: str, records: list[dict], args: argparse.Namespace, wall: f
     return "\n".join(lines)
 
 
-def write_section(text: str, method: str, path: Path = RESULTS_MD) -> None:
-    """Replace this method's section (between its markers) in RESULTS.md, or append it."""
-    begin, end = f"<!-- table1:{method}:begin -->", f"<!-- table1:{method}:end -->"
-    doc = path.read_text() if path.is_file() else "# Benchmark results\n"
-    if begin in doc and end in doc:
-        doc = doc[: doc.index(begin)] + text + doc[doc.index(end) + len(end):]
-    else:
-        doc = doc.rstrip("\n") + "\n\n" + text + "\n"
-    path.write_text(doc)
-
-
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m benchmarks.table1", description=__doc__.splitlines()[0],
                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
@@ -142,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
     table = Path(args.runs_dir) / f"table1_{args.method}.md"
     table.write_text(text + "\n")
     if args.update_results:
-        write_section(text, args.method, args.out)
+        write_section(text, f"table1:{args.method}", args.out)
     print(text)
     print(f"table: {table}" + (f" · section updated in {args.out}" if args.update_results else ""))
     return 0

@@ -6,7 +6,7 @@ conditions are built from a few physical notions: displacement along a direction
 held, tipped (the up axis), inside / over / next to / in front of / on top of another object
 (footprints in the table plane), released (the hand away), pushed not carried (the episode's
 maximum height), at rest. Every block's reward has a reach term, the family's progress terms
-and an action penalty, each returned as a named component.
+and an action penalty (added by the writer), each returned as a named component.
 """
 from __future__ import annotations
 
@@ -21,9 +21,13 @@ ROUND_WORDS = ("bowl", "cup", "mug", "pot", "jar", "bottle", "can", "plate", "gl
 
 @dataclass(frozen=True)
 class Block:
+    """``reward`` computes the named ``terms`` (a leading "-" marks a penalty); the writer adds
+    the action penalty, the components dict and their sum."""
+
     reset: str
     success: str
     reward: str
+    terms: tuple[str, ...]
     helpers: tuple[str, ...]
     randomization: str
     success_text: str
@@ -100,8 +104,6 @@ HELPERS = {
 # helpers that other helpers call
 HELPER_NEEDS = {"resting": ("speed",), "footprint": ("yaw",), "within": ("yaw",)}
 
-_ACTION_PENALTY = "    action_penalty = 0.01 * torch.sum(actions[:, :6] ** 2, dim=-1)\n"
-
 BLOCKS: dict[str, Block] = {
     "displace": Block(
         reset='''        xy = self.sample_table_positions(env_ids, ["${x}"], ${spawn_x}, ${spawn_y})["${x}"]
@@ -130,9 +132,8 @@ BLOCKS: dict[str, Block] = {
     progress_reward = 3.0 * torch.clamp(along / ${distance}, -1.0, 1.2)
     lift_penalty = 5.0 * torch.clamp(disp[:, 2] - 0.005, min=0.0) / 0.05
     drift_penalty = torch.tanh(10.0 * torch.abs(-disp[:, 0] * ${dy} + disp[:, 1] * ${dx}))
-''' + _ACTION_PENALTY + '''    components = {"reach_reward": reach_reward, "progress_reward": progress_reward, "lift_penalty": -lift_penalty,
-                  "drift_penalty": -drift_penalty, "action_penalty": -action_penalty}
 ''',
+        terms=("reach_reward", "progress_reward", "-lift_penalty", "-drift_penalty"),
         helpers=("speed",),
         randomization="${x} position in a region on the side opposite the push, yaw within +-30 degrees",
         success_text=("${x} moved at least ${distance} m along (${dx}, ${dy}), more along it than across, resting at "
@@ -158,9 +159,8 @@ BLOCKS: dict[str, Block] = {
     grasp_reward = near * (1.0 - torch.clamp(states["gripper_width"] / 0.08, 0.0, 1.0))
     lifted = obj[:, 2] - states["${x}_init_pos"][:, 2]
     lift_reward = 3.0 * near * torch.clamp(lifted / ${height}, 0.0, 1.2)
-''' + _ACTION_PENALTY + '''    components = {"reach_reward": reach_reward, "grasp_reward": grasp_reward, "lift_reward": lift_reward,
-                  "action_penalty": -action_penalty}
 ''',
+        terms=("reach_reward", "grasp_reward", "lift_reward"),
         helpers=(),
         randomization="${x} anywhere in a 30 x 40 cm region in front of the robot, random yaw",
         success_text="${x} at least ${height} m above where it rested, between the closed fingers, moving with the hand",
@@ -184,9 +184,8 @@ BLOCKS: dict[str, Block] = {
     reach_reward = 1.0 - torch.tanh(10.0 * torch.norm(top - eef, dim=-1))
     tilt_reward = 3.0 * (1.0 - torch.abs(_up_z(states["${x}_quat"])))
     settle_reward = (torch.abs(_up_z(states["${x}_quat"])) < 0.2).float() * (1.0 - torch.tanh(5.0 * _speed(states, "${x}")))
-''' + _ACTION_PENALTY + '''    components = {"reach_reward": reach_reward, "tilt_reward": tilt_reward, "settle_reward": settle_reward,
-                  "action_penalty": -action_penalty}
 ''',
+        terms=("reach_reward", "tilt_reward", "settle_reward"),
         helpers=("up_z", "speed"),
         randomization="${x} standing upright in a 20 x 30 cm region, random yaw",
         success_text="${x} lies on its side (axis within ~12 degrees of horizontal) on the table, at rest",
@@ -227,10 +226,9 @@ BLOCKS: dict[str, Block] = {
     lower_reward = 2.0 * over * (1.0 - torch.tanh(20.0 * torch.clamp(lift, min=0.0)))
     release_reward = over * (lift < 0.01).float() * torch.clamp(states["gripper_width"] / 0.08, 0.0, 1.0)
     flip_penalty = torch.clamp(_up_z(states["${y}_quat"]) + 0.9, min=0.0)
-''' + _ACTION_PENALTY + '''    components = {"reach_reward": reach_reward, "grasp_reward": grasp_reward, "clear_reward": clear_reward,
-                  "align_reward": align_reward, "lower_reward": lower_reward, "release_reward": release_reward,
-                  "flip_penalty": -flip_penalty, "action_penalty": -action_penalty}
 ''',
+        terms=("reach_reward", "grasp_reward", "clear_reward", "align_reward", "lower_reward", "release_reward",
+               "-flip_penalty"),
         helpers=("up_z", "resting", "upside_down_quat"),
         randomization="${x} in a 15 x 24 cm region; ${y} upside down 14-18 cm from it in a random direction",
         success_text=("${y} upside down, resting on the table, with ${x}'s centre inside its rim (radius less "
@@ -262,9 +260,8 @@ BLOCKS: dict[str, Block] = {
     away = torch.norm(cover[:, :2] - obj[:, :2], dim=-1)
     away_reward = 2.0 * torch.clamp(away / 0.12, 0.0, 1.0)
     disturb_penalty = torch.tanh(10.0 * torch.norm(obj[:, :2] - states["${x}_init_pos"][:, :2], dim=-1))
-''' + _ACTION_PENALTY + '''    components = {"reach_reward": reach_reward, "grasp_reward": grasp_reward, "lift_reward": lift_reward,
-                  "away_reward": away_reward, "disturb_penalty": -disturb_penalty, "action_penalty": -action_penalty}
 ''',
+        terms=("reach_reward", "grasp_reward", "lift_reward", "away_reward", "-disturb_penalty"),
         helpers=("resting", "upside_down_quat"),
         randomization="${x} in a 20 x 30 cm region with ${y} upside down over it",
         success_text="${y} moved off ${x} (axes farther apart than both footprints), ${x} resting near its start",
@@ -306,10 +303,8 @@ BLOCKS: dict[str, Block] = {
     moved = torch.norm(obj[:, :2] - states["${x}_init_pos"][:, :2], dim=-1)
     push_reward = 3.0 * holding * torch.clamp(moved / 0.10, 0.0, 1.2)
     carry_penalty = 20.0 * torch.clamp(obj[:, 2] - states["${x}_init_pos"][:, 2] - 0.01, min=0.0)
-''' + _ACTION_PENALTY + '''    components = {"reach_reward": reach_reward, "grasp_reward": grasp_reward, "lift_reward": lift_reward,
-                  "tool_reward": tool_reward, "push_reward": push_reward, "carry_penalty": -carry_penalty,
-                  "action_penalty": -action_penalty}
 ''',
+        terms=("reach_reward", "grasp_reward", "lift_reward", "tool_reward", "push_reward", "-carry_penalty"),
         helpers=("to_local",),
         randomization="${y} (the tool) crosswise in front of the robot, ${x} 14-20 cm beyond it",
         success_text=("${x} moved 10 cm+ over the table without being carried, while ${y} is held in the closed "
@@ -347,9 +342,8 @@ BLOCKS: dict[str, Block] = {
     approach_reward = 3.0 * (1.0 - torch.tanh(5.0 * torch.clamp(gap, min=0.0)))
     lift_penalty = 5.0 * torch.clamp(obj[:, 2] - states["${x}_init_pos"][:, 2] - 0.005, min=0.0) / 0.05
     disturb_penalty = 2.0 * torch.tanh(10.0 * torch.norm(other[:, :2] - states["${y}_init_pos"][:, :2], dim=-1))
-''' + _ACTION_PENALTY + '''    components = {"reach_reward": reach_reward, "approach_reward": approach_reward, "lift_penalty": -lift_penalty,
-                  "disturb_penalty": -disturb_penalty, "action_penalty": -action_penalty}
 ''',
+        terms=("reach_reward", "approach_reward", "-lift_penalty", "-disturb_penalty"),
         helpers=("footprint", "up_z", "resting"),
         randomization="${x} in a 14 x 20 cm region; ${y} 22-27 cm from it in a direction within +-115 degrees of forward",
         success_text=("${x}'s footprint within ${gap} m of ${y}'s (not overlapping), ${x} moved 10 cm+ (${how}) and "
@@ -385,9 +379,8 @@ BLOCKS: dict[str, Block] = {
     carry_reward = 2.0 * (1.0 - torch.tanh(5.0 * place_dist))
     lift_reward = near * torch.clamp((obj[:, 2] - states["${x}_init_pos"][:, 2]) / 0.06, 0.0, 1.0)
     release_reward = (place_dist < 0.04).float() * torch.clamp(states["gripper_width"] / 0.08, 0.0, 1.0)
-''' + _ACTION_PENALTY + '''    components = {"reach_reward": reach_reward, "grasp_reward": grasp_reward, "lift_reward": lift_reward,
-                  "carry_reward": carry_reward, "release_reward": release_reward, "action_penalty": -action_penalty}
 ''',
+        terms=("reach_reward", "grasp_reward", "lift_reward", "carry_reward", "release_reward"),
         helpers=("resting", "speed"),
         randomization="${y} in a 11 x 16 cm region ahead; ${x} 15-19 cm to its left or right, up to 15 cm nearer the robot",
         success_text=("${x} (${lifted_text}released) rests on the table on the robot's side of "
@@ -424,10 +417,8 @@ BLOCKS: dict[str, Block] = {
     approach_reward = 2.0 * (1.0 - torch.tanh(5.0 * dist))
     within = _within(states, "${x}", "${y}", ${y_round}, 0.006)
     inside_reward = 5.0 * (within & (obj[:, 2] < container[:, 2] + states["${y}_size"][:, 2] / 2)).float()
-''' + _ACTION_PENALTY + '''    components = {"reach_reward": reach_reward, "grasp_reward": grasp_reward, "lift_reward": lift_reward,
-                  "toward_reward": toward_reward, "approach_reward": approach_reward, "inside_reward": inside_reward,
-                  "action_penalty": -action_penalty}
 ''',
+        terms=("reach_reward", "grasp_reward", "lift_reward", "toward_reward", "approach_reward", "inside_reward"),
         helpers=("within", "up_z", "speed"),
         randomization="${inside_randomization}",
         success_text=("${x}'s centre inside ${y}'s inner footprint, below its rim and above the table, at rest, the "
@@ -455,9 +446,8 @@ BLOCKS: dict[str, Block] = {
     top = base[:, 2] + states["${y}_size"][:, 2] / 2 + states["${x}_size"][:, 2] / 2
     target = torch.cat((base[:, :2], top[:, None]), dim=-1)
     place_reward = 3.0 * (1.0 - torch.tanh(5.0 * torch.norm(obj - target, dim=-1)))
-''' + _ACTION_PENALTY + '''    components = {"reach_reward": reach_reward, "grasp_reward": grasp_reward, "place_reward": place_reward,
-                  "action_penalty": -action_penalty}
 ''',
+        terms=("reach_reward", "grasp_reward", "place_reward"),
         helpers=("within", "speed"),
         randomization="${x} and ${y} apart in a 30 x 40 cm region, random yaws",
         success_text="${x} rests on top of ${y} within its footprint, released, still",

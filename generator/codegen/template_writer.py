@@ -60,7 +60,9 @@ ${success}
 
 
 def reward_function(actions, states):
-${reward}    reward = sum(components.values())
+${reward}    action_penalty = 0.01 * torch.sum(actions[:, :6] ** 2, dim=-1)
+    components = ${components}
+    reward = sum(components.values())
     return reward, components
 ''')
 
@@ -145,6 +147,20 @@ def _helpers(names: tuple[str, ...]) -> str:
     return "".join(HELPERS[name] + "\n\n" for name in wanted)
 
 
+def _components(terms: tuple[str, ...]) -> str:
+    """The reward's components dict: rewards as they are, penalties negated, the action penalty last."""
+    entries = [f'"{t.lstrip("-")}": {"-" if t.startswith("-") else ""}{t.lstrip("-")}' for t in terms]
+    entries.append('"action_penalty": -action_penalty')
+    lines, line = [], "{"
+    for entry in entries:
+        if len(line) + len(entry) > 100:
+            lines.append(line.rstrip())
+            line = " " * 18
+        line += entry + ", "
+    lines.append(line.rstrip(", ") + "}")
+    return "\n".join(lines)
+
+
 def _scene_info(scene: SceneSpec) -> str:
     objects = [{"name": o.name, "size": [round(v, 4) for v in o.size]} for o in scene.objects]
     return ("{\n    \"task_class_name\": " + json.dumps(scene.task_class_name) + ",\n    \"task_title\": "
@@ -173,7 +189,8 @@ def write_template_task(scene: SceneSpec, caption: str | None = None) -> Templat
         randomization=fill(block.randomization), success_text=fill(block.success_text),
         reward_text=fill(block.reward_text), family=intent.family, imports=imports, scene_info=_scene_info(scene),
         helpers=helpers, cls=scene.task_class_name, reset=fill(block.reset), observation=observation,
-        extra_obs=3 * len(keys), success=fill(block.success), reward=fill(block.reward))
+        extra_obs=3 * len(keys), success=fill(block.success), reward=fill(block.reward),
+        components=_components(block.terms))
     violations = check_source(code)
     if violations:  # a bug of the writer, not of the user's input
         raise AssertionError(f"the template wrote code its own policy refuses: {violations}")

@@ -120,3 +120,29 @@ def test_the_template_backend_offline(scene, tmp_path):
     assert provenance["backend"] == "template" and provenance["is_model_output"] is False
     assert "not a model" in provenance["written_by"] and result.runnable == [1]
     assert not (tmp_path / "run" / "llm").exists()
+
+
+def test_v2p_generate_through_the_real_main(fake_openai, scene, good_code, tmp_path, capsys):
+    from v2p.cli import main
+
+    scene_dir = tmp_path / "scene"
+    scene_dir.mkdir()
+    import shutil
+
+    for obj in scene.objects:
+        (scene_dir / obj.mesh_path).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(scene.resolve(obj.mesh_path), scene_dir / obj.mesh_path)
+    scene.save(scene_dir / "scene.json")
+    server = fake_openai([_fenced(good_code)] * 2 + ["Chosen: 2"])
+    out = tmp_path / "run"
+    assert main(["generate", str(scene_dir), "--backend", "openai", "--base-url", server.base_url, "--model", "fake",
+                 "--samples", "2", "--price", "2.5,10", "--out", str(out), "--no-progress"]) == 0
+    record = json.loads((out / "generation.json").read_text())
+    assert record["chosen_sample"] == 2 and record["cost_usd"] > 0 and record["model"] == "fake"
+    assert "runnable samples [1, 2]" in capsys.readouterr().out
+    assert main(["generate", str(scene_dir), "--backend", "replay", "--replay-from", str(out), "--samples", "2",
+                 "--out", str(tmp_path / "again"), "--no-progress"]) == 0
+    assert (tmp_path / "again" / "task" / "push_left" / "task.py").read_bytes() == \
+        (out / "task" / "push_left" / "task.py").read_bytes()
+    assert main(["generate", str(scene_dir), "--caption", "fold the snack box", "--out", str(tmp_path / "x")]) == 2
+    assert "does not know the verb phrase" in capsys.readouterr().err

@@ -1,7 +1,8 @@
 """The Table-1 runner: a one-task, one-seed run at a tiny budget, and its RESULTS.md section."""
 from __future__ import annotations
 
-from benchmarks.table1 import main, resolve_tasks, write_section
+from benchmarks.results_md import write_section
+from benchmarks.table1 import main, resolve_tasks
 
 
 def test_table1_writes_its_run_folder_and_updates_results_only_when_asked(tmp_path):
@@ -30,5 +31,5 @@ def test_all_means_the_twelve_table1_tasks():
 def test_write_section_replaces_only_its_own(tmp_path):
     out = tmp_path / "RESULTS.md"
     out.write_text("head\n<!-- table1:v2p:begin -->\nold\n<!-- table1:v2p:end -->\ntail\n")
-    write_section("<!-- table1:v2p:begin -->\nnew\n<!-- table1:v2p:end -->", "v2p", out)
+    write_section("<!-- table1:v2p:begin -->\nnew\n<!-- table1:v2p:end -->", "table1:v2p", out)
     assert out.read_text() == "head\n<!-- table1:v2p:begin -->\nnew\n<!-- table1:v2p:end -->\ntail\n"

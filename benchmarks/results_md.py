@@ -1,0 +1,20 @@
+"""benchmarks/RESULTS.md: sections that runners replace between their markers, when asked."""
+from __future__ import annotations
+
+from pathlib import Path
+
+__all__ = ["RESULTS_MD", "write_section"]
+
+RESULTS_MD = Path(__file__).with_name("RESULTS.md")
+
+
+def write_section(text: str, key: str, path: Path = RESULTS_MD) -> None:
+    """Replace the section between ``<!-- KEY:begin -->`` and ``<!-- KEY:end -->`` in RESULTS.md,
+    or append it (``text`` carries its own markers)."""
+    begin, end = f"<!-- {key}:begin -->", f"<!-- {key}:end -->"
+    doc = path.read_text() if path.is_file() else "# Benchmark results\n"
+    if begin in doc and end in doc:
+        doc = doc[: doc.index(begin)] + text + doc[doc.index(end) + len(end):]
+    else:
+        doc = doc.rstrip("\n") + "\n\n" + text + "\n"
+    path.write_text(doc)
