@@ -11,13 +11,10 @@ from generator.reconstruct.config import build_stages
 from generator.reconstruct.depth import CameraPrior, TablePlaneDepth
 from generator.reconstruct.detect import PromptBoxDetector
 from generator.reconstruct.geometry import Intrinsics, robot_table_frame
-from generator.reconstruct.mesh import PrimitiveFitMeshBuilder
 from generator.reconstruct.models.depth import TransformersDepth
 from generator.reconstruct.models.external import FoundationPoseTracker, InstantMeshBuilder
 from generator.reconstruct.models.grounding_dino import GroundingDinoDetector, name_token_spans
 from generator.reconstruct.models.sam2 import Sam2VideoSegmenter, positive_points
-from generator.reconstruct.pose import FlowPnPTracker
-from generator.reconstruct.segment import GrabCutFlowSegmenter
 from generator.reconstruct.stages import Box
 from tests.reconstruct import tiny_models
 from tests.reconstruct.conftest import camera_prior
