@@ -34,6 +34,20 @@ class Block:
     reward_text: str
 
 
+#: Reward preambles shared by several blocks: reach and close on the object's centre, or on the
+#: top of an upturned cover (``cover``, ``eef``, ``half`` = its half height, defined before).
+_GRASP_OBJECT = """    reach_dist = torch.norm(obj - eef, dim=-1)
+    reach_reward = 1.0 - torch.tanh(10.0 * reach_dist)
+    near = (reach_dist < 0.03).float()
+    grasp_reward = near * (1.0 - torch.clamp(states["gripper_width"] / 0.08, 0.0, 1.0))
+"""
+_GRASP_COVER_TOP = """    grasp_point = cover + torch.stack((torch.zeros_like(half), torch.zeros_like(half), half - 0.025), dim=-1)
+    reach_dist = torch.norm(grasp_point - eef, dim=-1)
+    reach_reward = 1.0 - torch.tanh(10.0 * reach_dist)
+    near = (reach_dist < 0.03).float()
+    grasp_reward = near * torch.clamp((1.0 - states["gripper_width"] / 0.08) / 0.12, 0.0, 1.0)
+"""
+
 HELPERS = {
     "up_z": '''def _up_z(quat):
     """World-z component of the object's local z axis (+1 upright, -1 upside down)."""
@@ -213,12 +227,7 @@ BLOCKS: dict[str, Block] = {
     half = states["${y}_size"][:, 2] / 2
     # Chain of thought: grasp the upturned cover near its top, lift it clear of the object,
     # bring its axis over the object, lower it onto the table and let go.
-    grasp_point = cover + torch.stack((torch.zeros_like(half), torch.zeros_like(half), half - 0.025), dim=-1)
-    reach_dist = torch.norm(grasp_point - eef, dim=-1)
-    reach_reward = 1.0 - torch.tanh(10.0 * reach_dist)
-    near = (reach_dist < 0.03).float()
-    grasp_reward = near * torch.clamp((1.0 - states["gripper_width"] / 0.08) / 0.12, 0.0, 1.0)
-    xy_err = torch.norm(obj[:, :2] - cover[:, :2], dim=-1)
+''' + _GRASP_COVER_TOP + '''    xy_err = torch.norm(obj[:, :2] - cover[:, :2], dim=-1)
     lift = cover[:, 2] - table - half
     over = (xy_err < 0.02).float()
     clear_reward = near * (1.0 - over) * torch.clamp(lift / 0.05, 0.0, 1.0)
@@ -251,12 +260,7 @@ BLOCKS: dict[str, Block] = {
         reward='''    cover, obj, eef = states["${y}_pos"], states["${x}_pos"], states["eef_pos"]
     half = states["${y}_size"][:, 2] / 2
     # Chain of thought: grasp the cover near its top, lift it, carry it sideways off the object.
-    grasp_point = cover + torch.stack((torch.zeros_like(half), torch.zeros_like(half), half - 0.025), dim=-1)
-    reach_dist = torch.norm(grasp_point - eef, dim=-1)
-    reach_reward = 1.0 - torch.tanh(10.0 * reach_dist)
-    near = (reach_dist < 0.03).float()
-    grasp_reward = near * torch.clamp((1.0 - states["gripper_width"] / 0.08) / 0.12, 0.0, 1.0)
-    lift_reward = near * torch.clamp((cover[:, 2] - states["${y}_init_pos"][:, 2]) / 0.05, 0.0, 1.0)
+''' + _GRASP_COVER_TOP + '''    lift_reward = near * torch.clamp((cover[:, 2] - states["${y}_init_pos"][:, 2]) / 0.05, 0.0, 1.0)
     away = torch.norm(cover[:, :2] - obj[:, :2], dim=-1)
     away_reward = 2.0 * torch.clamp(away / 0.12, 0.0, 1.0)
     disturb_penalty = torch.tanh(10.0 * torch.norm(obj[:, :2] - states["${x}_init_pos"][:, :2], dim=-1))
@@ -369,11 +373,7 @@ BLOCKS: dict[str, Block] = {
         reward='''    obj, other, eef = states["${x}_pos"], states["${y}_pos"], states["eef_pos"]
     # Chain of thought: pick the object up, carry it to a spot 10 cm in front of the other
     # object (the robot's side), and let go there.
-    reach_dist = torch.norm(obj - eef, dim=-1)
-    reach_reward = 1.0 - torch.tanh(10.0 * reach_dist)
-    near = (reach_dist < 0.03).float()
-    grasp_reward = near * (1.0 - torch.clamp(states["gripper_width"] / 0.08, 0.0, 1.0))
-    radius = states["${y}_size"][:, 0] / 2
+''' + _GRASP_OBJECT + '''    radius = states["${y}_size"][:, 0] / 2
     target = other[:, :2] - torch.stack((radius + 0.10, torch.zeros_like(radius)), dim=-1)
     place_dist = torch.norm(obj[:, :2] - target, dim=-1)
     carry_reward = 2.0 * (1.0 - torch.tanh(5.0 * place_dist))
@@ -439,11 +439,7 @@ BLOCKS: dict[str, Block] = {
 ''',
         reward='''    obj, base, eef = states["${x}_pos"], states["${y}_pos"], states["eef_pos"]
     # Chain of thought: pick the object up, hold it above the other one, lower it and let go.
-    reach_dist = torch.norm(obj - eef, dim=-1)
-    reach_reward = 1.0 - torch.tanh(10.0 * reach_dist)
-    near = (reach_dist < 0.03).float()
-    grasp_reward = near * (1.0 - torch.clamp(states["gripper_width"] / 0.08, 0.0, 1.0))
-    top = base[:, 2] + states["${y}_size"][:, 2] / 2 + states["${x}_size"][:, 2] / 2
+''' + _GRASP_OBJECT + '''    top = base[:, 2] + states["${y}_size"][:, 2] / 2 + states["${x}_size"][:, 2] / 2
     target = torch.cat((base[:, :2], top[:, None]), dim=-1)
     place_reward = 3.0 * (1.0 - torch.tanh(5.0 * torch.norm(obj - target, dim=-1)))
 ''',
