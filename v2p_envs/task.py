@@ -10,6 +10,7 @@ listed in ``v2p_envs.state_keys``. A task sees the simulator only through a ``Ta
 from __future__ import annotations
 
 import math
+
 import torch
 
 from .math3d import yaw_quat
