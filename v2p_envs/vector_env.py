@@ -49,6 +49,11 @@ class EnvArgumentError(V2PError, ValueError):
     """A bad argument to the env: actions, seeds, lengths, sizes."""
 
 
+def _describe(value: Any) -> str:
+    """A tensor's shape, else the value's type: for error messages."""
+    return str(tuple(value.shape)) if isinstance(value, torch.Tensor) else type(value).__name__
+
+
 def _positive_int(value: Any, name: str, allow_none: bool = False) -> int | None:
     if value is None and allow_none:
         return None
@@ -276,7 +281,8 @@ class V2PVectorEnv(VectorEnv):
             success = self.ground_truth(self.sim.states)
         except KeyError as exc:
             raise V2PError(f"{self.definition.folder}: the ground truth of {self.scene.task_class_name} reads "
-                           f"states[{exc}], which this scene does not have (objects: {[o.name for o in self.scene.objects]}); "
+                           f"states[{exc}], which this scene does not have (objects: "
+                           f"{[o.name for o in self.scene.objects]}); "
                            "name the objects as the shipped task does, or give the task class another name") from None
         return success.reshape(self.num_envs)
 
@@ -294,7 +300,7 @@ class V2PVectorEnv(VectorEnv):
             if not isinstance(value, torch.Tensor) or value.ndim == 0 or value.shape[0] != self.num_envs:
                 raise TaskContractError(f"{self._where('compute_observation_key')}: states[{key!r}] must be a "
                                         f"tensor with a leading dimension of {self.num_envs}, got "
-                                        f"{tuple(value.shape) if isinstance(value, torch.Tensor) else type(value).__name__}",
+                                        f"{_describe(value)}",
                                         "shape")
             parts.append(value.reshape(self.num_envs, -1).to(torch.float32))
         obs = torch.cat(parts, dim=-1)
@@ -305,32 +311,35 @@ class V2PVectorEnv(VectorEnv):
         return obs
 
     def _as_success(self, value: Any) -> torch.Tensor:
-        where = self._where("compute_success")
         if not isinstance(value, torch.Tensor) or tuple(value.shape) != (self.num_envs,):
-            got = tuple(value.shape) if isinstance(value, torch.Tensor) else type(value).__name__
-            raise TaskContractError(f"{where} must return a bool tensor of shape ({self.num_envs},), got {got}", "shape")
+            got = _describe(value)
+            raise TaskContractError(f"{self._where('compute_success')} must return a bool tensor of shape "
+                                    f"({self.num_envs},), got {got}", "shape")
         if value.dtype == torch.bool:
             return value
         if value.is_floating_point() and not bool(torch.isfinite(value).all()):
-            raise TaskContractError(f"{where} returned NaN or inf (a success must be true or false)", "non_finite")
+            raise TaskContractError(f"{self._where('compute_success')} returned NaN or inf (a success must be true "
+                                    "or false)", "non_finite")
         if not bool(((value == 0) | (value == 1)).all()):
-            raise TaskContractError(f"{where} returned values other than 0/1 ({value.dtype}); return a bool tensor",
+            raise TaskContractError(f"{self._where('compute_success')} returned values other than 0/1 ({value.dtype}); "
+                                    "return a bool tensor",
                                     "shape")
         return value != 0
 
     def _as_reward(self, value: Any) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-        where = self._where("compute_reward")
         if not (isinstance(value, tuple) and len(value) == 2 and isinstance(value[1], dict)):
-            raise TaskContractError(f"{where} must return (reward, components): a tensor of shape ({self.num_envs},) "
+            raise TaskContractError(f"{self._where('compute_reward')} must return (reward, components): a tensor "
+                                    f"of shape ({self.num_envs},) "
                                     f"and a dict of named tensors, got {type(value).__name__}", "shape")
         reward, components = value
         checked = {}
         for name, tensor in (("reward", reward), *components.items()):
             if (not isinstance(tensor, torch.Tensor) or tuple(tensor.shape) != (self.num_envs,)
                     or not (tensor.is_floating_point() or tensor.dtype == torch.bool)):
-                got = f"{tensor.dtype} {tuple(tensor.shape)}" if isinstance(tensor, torch.Tensor) else type(tensor).__name__
+                got = f"{tensor.dtype} {tuple(tensor.shape)}" if isinstance(tensor, torch.Tensor) else _describe(tensor)
                 label = "the reward" if name == "reward" else f"component {name!r}"
-                raise TaskContractError(f"{where}: {label} must be a float tensor of shape ({self.num_envs},), "
+                raise TaskContractError(f"{self._where('compute_reward')}: {label} must be a float tensor of shape "
+                                        f"({self.num_envs},), "
                                         f"got {got}", "shape")
             checked[str(name)] = tensor.to(torch.float32)
         return checked.pop("reward"), checked
@@ -347,4 +356,5 @@ class V2PVectorEnv(VectorEnv):
         raise TaskContractError(f"{self.scene.env_id}: NaN or inf in {bad} (envs {envs[:10]})", "non_finite")
 
     def _where(self, function: str) -> str:
-        return f"{self.scene.env_id} ({self.definition.folder / 'task.py'}): {self.definition.task_class.__name__}.{function}"
+        task_py = self.definition.folder / "task.py"
+        return f"{self.scene.env_id} ({task_py}): {self.definition.task_class.__name__}.{function}"
