@@ -87,7 +87,7 @@ def _sinking(task: str, config: SceneConfig, n: int = 4, steps: int = 100) -> fl
 def _grasp_slip(config: SceneConfig, n: int = 10) -> dict[str, float]:
     """GraspBlock's oracle lifts the block; over the 60 steps after, the hand-block offset's drift
     (slip) and its step-to-step change (jitter), worst env."""
-    env = v2p_envs.make_vec("V2P-GraspBlock-v0", num_envs=n, scene_config=config).unwrapped
+    env = v2p_envs.make_vec("V2P-GraspBlock-v0", num_envs=n, scene_config=config, auto_reset=False).unwrapped
     try:
         policy = OraclePolicy(env)
         obs, _ = env.reset(seed=0)
