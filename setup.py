@@ -41,6 +41,7 @@ setup(
         "opencv-python-headless>=4.8",  # offline reconstruction (GrabCut, optical flow, PnP)
         "rl-games==1.6.5",  # the paper's PPO trainer, the default of `v2p train`
         "tensorboard>=2.15",
+        "matplotlib>=3.8",  # learning-curve and benchmark plots (PNG)
     ],
     extras_require={
         # Real-model adapters of the reconstruction stages (weights come from the user's path or hub).

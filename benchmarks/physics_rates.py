@@ -28,7 +28,7 @@ from baselines.oracles.evaluate import evaluate_oracle
 from baselines.policy import OraclePolicy
 from v2p_envs.scene_builder import SceneConfig
 
-__all__ = ["parse_setting", "measure_setting", "main"]
+__all__ = ["parse_setting", "measure_setting", "grasp_slip", "sinking_depth", "main"]
 
 SPEED_TASKS = ("V2P-PushLeft-v0", "V2P-ThrowGarlic-v0")
 
@@ -62,7 +62,7 @@ def _speed(task: str, n: int, config: SceneConfig, steps: int = 50, rounds: int 
         env.close()
 
 
-def _sinking(task: str, config: SceneConfig, n: int = 4, steps: int = 100) -> float:
+def sinking_depth(task: str, config: SceneConfig, n: int = 4, steps: int = 100) -> float:
     """Deepest penetration (m, >= 0) of any object's bottom below the table over idle steps;
     objects resting upright: centre height - half height, for objects placed upright."""
     env = v2p_envs.make_vec(task, num_envs=n, scene_config=config).unwrapped
@@ -84,7 +84,7 @@ def _sinking(task: str, config: SceneConfig, n: int = 4, steps: int = 100) -> fl
         env.close()
 
 
-def _grasp_slip(config: SceneConfig, n: int = 10) -> dict[str, float]:
+def grasp_slip(config: SceneConfig, n: int = 10) -> dict[str, float]:
     """GraspBlock's oracle lifts the block; over the 60 steps after, the hand-block offset's drift
     (slip) and its step-to-step change (jitter), worst env."""
     env = v2p_envs.make_vec("V2P-GraspBlock-v0", num_envs=n, scene_config=config, auto_reset=False).unwrapped
@@ -133,8 +133,8 @@ def measure_setting(config: SceneConfig, episodes: int, parity: bool) -> dict[st
     row["steps_per_s"] = {f"{task}/N{n}": round(_speed(task, n, config)) for task in SPEED_TASKS for n in (1, 16, 64)}
     row["oracles"] = {t: evaluate_oracle(t, episodes, 0, scene_config=config).success_rate
                       for t in v2p_envs.registered_task_ids()}
-    row["sinking_max_m"] = {t: round(_sinking(t, config), 5) for t in v2p_envs.registered_task_ids()}
-    row["grasp"] = _grasp_slip(config)
+    row["sinking_max_m"] = {t: round(sinking_depth(t, config), 5) for t in v2p_envs.registered_task_ids()}
+    row["grasp"] = grasp_slip(config)
     if parity:
         row["parity"] = _parity(config)
     return row

@@ -1,0 +1,163 @@
+"""Time to success (issue 11): per task and seed, train, evaluate, and read when success arrived.
+
+    python -m benchmarks.time_to_success --tasks ReachBlock PushLeft PushRight LiftUp TipOver --seeds 3 \\
+        --steps 3000000 --out runs/tts [--update-results]
+
+Each (task, seed) is one ``v2p train`` run (rl-games, the task's ppo.yaml, ``--num-envs`` CPU
+envs) of ``--steps`` env steps; finished runs in ``--out`` are reused. Each run's best-training-
+reward checkpoint (rl-games' choice, no ground truth involved) and final checkpoint are evaluated
+with the paper's protocol (10 episodes x evaluation seeds 0, 1, 2, ground truth at any step).
+Time to success: the first logging period at which the training policy's ground-truth success
+over the episodes that ended (a rolling mean over 3 periods with episodes) reached ``--target``;
+its env steps and training wall time. The table gives per task the median and range over seeds;
+learning curves (success and return over env steps, one line per seed) go to
+``<out>/curves_<task>.png``.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import shlex
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from baselines.rl import RunInfo, TrainConfig, evaluate_checkpoints, train
+
+from .results_md import RESULTS_MD, write_section
+
+__all__ = ["first_crossing", "run_task_seed", "main"]
+
+
+def _rows(run_dir: Path) -> list[dict[str, Any]]:
+    path = run_dir / "metrics.jsonl"
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()] if path.is_file() else []
+
+
+def first_crossing(rows: list[dict[str, Any]], target: float, window: int = 3) -> dict[str, float] | None:
+    """The first period at which the rolling mean of ground-truth success (periods with finished
+    episodes) reached ``target``: its env steps and wall time."""
+    recent: list[float] = []
+    for row in rows:
+        if not row.get("episodes"):
+            continue
+        recent = (recent + [row["success_rate"]])[-window:]
+        if len(recent) == window and sum(recent) / window >= target:
+            return {"env_steps": row["env_steps"], "wall_time_s": row["wall_time_s"]}
+    return None
+
+
+def run_task_seed(env_id: str, seed: int, args: argparse.Namespace) -> dict[str, Any]:
+    run_dir = args.out / env_id / f"seed{seed}"
+    done = run_dir / "run.json"
+    if not (done.is_file() and RunInfo.read(run_dir).status == "done"):
+        if done.is_file():
+            import shutil
+
+            shutil.rmtree(run_dir)
+        train(TrainConfig(env_id, num_envs=args.num_envs, steps=args.steps, seed=seed, run_dir=str(run_dir),
+                          progress=not args.no_progress))
+    run = RunInfo.read(run_dir)
+    row: dict[str, Any] = {"task": env_id, "seed": seed, "env_steps": run.env_steps, "train_wall_s": run.wall_time_s,
+                           "steps_per_s": run.data.get("steps_per_s")}
+    for name in ("best", "last"):
+        checkpoint = run.best_checkpoint if name == "best" else run.checkpoint
+        if checkpoint is None:
+            row[name] = None
+            continue
+        record = evaluate_checkpoints([Path(checkpoint)], seeds=[0, 1, 2], episodes=10)
+        row[name] = {"mean": record.mean, "per_seed": record.per_seed_success}
+    row["to_target"] = first_crossing(_rows(run_dir), args.target)
+    return row
+
+
+def _plot(env_id: str, rows: list[dict[str, Any]], out: Path) -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (ax_s, ax_r) = plt.subplots(1, 2, figsize=(10, 3.6))
+    for row in rows:
+        metrics = [m for m in _rows(out / env_id / f"seed{row['seed']}") if m.get("episodes")]
+        steps = [m["env_steps"] / 1e6 for m in metrics]
+        ax_s.plot(steps, [m["success_rate"] for m in metrics], label=f"seed {row['seed']}")
+        ax_r.plot(steps, [m["episode_return"] for m in metrics], label=f"seed {row['seed']}")
+    ax_s.set(xlabel="env steps (M)", ylabel="ground-truth success (training episodes)", ylim=(-0.02, 1.02),
+             title=f"{env_id}: success")
+    ax_r.set(xlabel="env steps (M)", ylabel="episode return", title=f"{env_id}: return")
+    ax_s.legend(fontsize=8)
+    fig.tight_layout()
+    path = out / f"curves_{env_id}.png"
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def _range(values: list[float]) -> str:
+    if not values:
+        return "not reached"
+    return f"{statistics.median(values):,.0f} ({min(values):,.0f}-{max(values):,.0f})"
+
+
+def markdown(rows: list[dict[str, Any]], args: argparse.Namespace, command: str, wall: float) -> str:
+    machine = f"{platform.machine()} {platform.system()}, {os.cpu_count()} CPUs"
+    lines = [f"<!-- {args.section}:begin -->",
+             f"### Time to success: {args.steps:,} env steps per run, {args.num_envs} envs, seeds "
+             f"0..{args.seeds - 1}", "",
+             f"{dt.date.today().isoformat()} · {machine} · {wall / 60:.0f} min in all · `{command}`", "",
+             f"| task | eval best ckpt per seed | eval final ckpt per seed | seeds >= {args.target} (best) | "
+             f"env steps to {args.target}: median (range) | train seconds to {args.target} | reached by |",
+             "|---|---|---|---|---|---|---|"]
+    for env_id in dict.fromkeys(r["task"] for r in rows):
+        task_rows = [r for r in rows if r["task"] == env_id]
+        best = [r["best"]["mean"] if r["best"] else (r["last"]["mean"] if r["last"] else 0.0) for r in task_rows]
+        last = [r["last"]["mean"] if r["last"] else 0.0 for r in task_rows]
+        reached = [r["to_target"] for r in task_rows if r["to_target"]]
+        lines.append(f"| {env_id} | {', '.join(f'{b:.2f}' for b in best)} | {', '.join(f'{x:.2f}' for x in last)} | "
+                     f"{sum(b >= args.target for b in best)}/{len(best)} | {_range([r['env_steps'] for r in reached])} | "
+                     f"{_range([r['wall_time_s'] for r in reached])} | {len(reached)}/{len(task_rows)} seeds |")
+    lines.append(f"<!-- {args.section}:end -->")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m benchmarks.time_to_success", description=__doc__.splitlines()[0],
+                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("--tasks", nargs="+", default=["ReachBlock", "PushLeft", "PushRight", "LiftUp", "TipOver"])
+    p.add_argument("--seeds", type=int, default=3, help="training seeds 0..S-1")
+    p.add_argument("--steps", type=int, default=3_000_000, help="env steps per training run")
+    p.add_argument("--num-envs", type=int, default=256)
+    p.add_argument("--target", type=float, default=0.8, help="ground-truth success that counts as solved")
+    p.add_argument("--out", type=Path, default=Path("runs/time_to_success"))
+    p.add_argument("--section", default="tts:cpu", help="marker of the RESULTS.md section")
+    p.add_argument("--update-results", action="store_true", help="replace the section in benchmarks/RESULTS.md")
+    p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    args = p.parse_args(argv)
+    command = shlex.join(["python", "-m", "benchmarks.time_to_success", *(sys.argv[1:] if argv is None else argv)])
+    start = time.perf_counter()
+    rows = []
+    for name in args.tasks:
+        env_id = name if name.startswith("V2P-") else f"V2P-{name}-v0"
+        task_rows = [run_task_seed(env_id, seed, args) for seed in range(args.seeds)]
+        rows += task_rows
+        _plot(env_id, task_rows, args.out)
+        for r in task_rows:
+            print(json.dumps(r), flush=True)
+    text = markdown(rows, args, command, time.perf_counter() - start)
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "time_to_success.json").write_text(json.dumps(rows, indent=1) + "\n")
+    (args.out / "time_to_success.md").write_text(text + "\n")
+    if args.update_results:
+        write_section(text, args.section, RESULTS_MD)
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
