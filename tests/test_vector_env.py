@@ -87,3 +87,19 @@ def test_reward_is_generated_reward_plus_success_bonus():
         assert info["success"].dtype == torch.bool
     finally:
         envs.close()
+
+
+def test_staggered_first_episodes_end_at_different_steps():
+    envs = make_vec(8, max_episode_steps=20)
+    try:
+        envs.reset(seed=0, options={"stagger_episodes": True})
+        ends = [[] for _ in range(8)]
+        for t in range(1, 41):
+            *_, truncated, _ = envs.step(torch.zeros(8, 7))
+            for i in torch.nonzero(truncated).flatten().tolist():
+                ends[i].append(t)
+        firsts = [e[0] for e in ends]
+        assert len(set(firsts)) > 3 and all(1 <= f <= 20 for f in firsts)
+        assert all(e[1] - e[0] == 20 for e in ends)  # later episodes run the full length
+    finally:
+        envs.close()

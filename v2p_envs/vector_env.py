@@ -115,18 +115,29 @@ class V2PVectorEnv(VectorEnv):
         self._all = torch.arange(self.num_envs, device=self.device)
         self._return = torch.zeros(self.num_envs, device=self.device)
         self._success_once = torch.zeros(self.num_envs, dtype=torch.bool, device=self.device)
+        #: steps after which each env's current episode is truncated (max_episode_steps, or less
+        #: for a staggered first episode)
+        self._episode_limit = torch.full((self.num_envs,), float(self.max_episode_steps or 0), device=self.device)
         self._seeded = False
         self._warned_clip = False
 
     # -- Gymnasium API -------------------------------------------------------------------
     def reset(self, *, seed: int | list[int] | None = None,
               options: dict[str, Any] | None = None) -> tuple[torch.Tensor, dict[str, Any]]:
-        """Reset all envs, or those in ``options["env_ids"]`` / ``options["reset_mask"]``."""
+        """Reset all envs, or those in ``options["env_ids"]`` / ``options["reset_mask"]``.
+
+        ``options["stagger_episodes"]``: the reset envs' first episodes end after a random number
+        of steps in [1, max_episode_steps] (drawn from each env's stream), so that a vector env
+        used for training does not end every episode on the same step; later episodes run the
+        full length. ``episode_step`` still counts from 0."""
         with self.sim.backend.compute_context():
             env_ids = self._env_ids_from(options)
             if seed is not None or not self._seeded:
                 self._seed(env_ids, seed)
             self._reset_envs(env_ids)
+            if options and options.get("stagger_episodes") and self.max_episode_steps is not None:
+                u = self.sim.rng.uniform(env_ids)
+                self._episode_limit[env_ids] = torch.floor(u * self.max_episode_steps) + 1
             obs, _, _, info = self._task_step(torch.zeros(self.num_envs, 7, device=self.device))
         return obs, info
 
@@ -143,7 +154,7 @@ class V2PVectorEnv(VectorEnv):
         if self.max_episode_steps is None:
             truncated = torch.zeros_like(generated_success)
         else:
-            truncated = self.sim.episode_step >= self.max_episode_steps
+            truncated = self.sim.episode_step >= self._episode_limit
         self._return += reward
         done = terminated | truncated
         if bool(done.any()):
@@ -255,6 +266,8 @@ class V2PVectorEnv(VectorEnv):
         with self._context._placement():
             self.task.reset_objects_states(env_ids)
         self.sim.finish_reset(env_ids)
+        if self.max_episode_steps is not None:
+            self._episode_limit[env_ids] = float(self.max_episode_steps)
         self._return[env_ids] = 0.0
         self._success_once[env_ids] = False
 

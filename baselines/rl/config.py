@@ -46,6 +46,9 @@ class TrainConfig:
     backend: str | None = None
     #: stop after the epoch in which this much training wall time has passed (rl_games, sb3)
     max_time_s: float | None = None
+    #: first episodes of random length, so that envs do not all end on the same step (PPO sees
+    #: every phase of the episode in each batch)
+    stagger_episodes: bool = True
 
     def __post_init__(self) -> None:
         for name in ("num_envs", "steps"):

@@ -60,8 +60,10 @@ class TrainingRecorder(VectorWrapper):
 
     def __init__(self, env, run_dir: str | Path | None = None, log_every: int = 32,
                  total_steps: int | None = None, progress: bool = False, tensorboard: bool = True,
-                 env_steps: int = 0) -> None:
+                 env_steps: int = 0, stagger_episodes: bool = False) -> None:
         super().__init__(env)
+        #: every reset staggers the first episodes' lengths (see V2PVectorEnv.reset)
+        self.stagger_episodes = stagger_episodes
         self.run_dir = Path(run_dir) if run_dir is not None else None
         self.log_every = max(int(log_every), 1)
         self.env_steps = int(env_steps)  # total env transitions so far (num_envs per vector step)
@@ -94,6 +96,8 @@ class TrainingRecorder(VectorWrapper):
 
     # -- stepping ------------------------------------------------------------------------
     def reset(self, **kwargs):
+        if self.stagger_episodes:
+            kwargs["options"] = {**(kwargs.get("options") or {}), "stagger_episodes": True}
         obs, info = self.env.reset(**kwargs)
         self._ep_return.zero_()
         self._ep_len.zero_()

@@ -130,7 +130,8 @@ def train(cfg: TrainConfig, log_every: int | None = None) -> TrainResult:
                    trust_task_code=cfg.trust_task_code, backend=cfg.backend)
     horizon = int(cfg.ppo_overrides.get("horizon_length", 32)) if log_every is None else log_every
     recorder = TrainingRecorder(env, run_dir, log_every=horizon, total_steps=cfg.steps, progress=cfg.progress,
-                                env_steps=_resume_offset(run_dir) if cfg.resume else 0)
+                                env_steps=_resume_offset(run_dir) if cfg.resume else 0,
+                                stagger_episodes=cfg.stagger_episodes)
     write_run_file(run_dir, cfg, trainer=cfg.trainer, env_id=cfg.env_id, status="running",
                    success_metric=env.success_metric)
     start = time.perf_counter()
