@@ -1,18 +1,20 @@
 """Training regression (Isaac Lab style): a known task must reach a ground-truth success rate
-within a step budget, and on CPU within a wall-clock budget.
+within a step budget, and on CPU within a wall-clock budget, as the median over 3 seeds.
 
     python -m pytest benchmarks/test_training_regression.py -m slow -s
 
-Each case trains ``v2p train`` (rl-games, the shipped ppo.yaml and reward) with seed 0 and
-evaluates with the paper's protocol (10 episodes x seeds 0, 1, 2) the run's best-training-reward
-checkpoint (rl-games' choice, no ground truth involved; the final one if it kept none).
-Thresholds: ``GPU`` holds the paper-scale goal (needs a CUDA device), ``CPU`` what this 2-core
-machine must do in 10 minutes of training. Measured figures are in benchmarks/RESULTS.md.
+Each case trains ``v2p train`` (rl-games, the shipped ppo.yaml and reward) with seeds 0, 1, 2
+and evaluates each run's best-training-reward checkpoint (rl-games' choice, no ground truth
+involved; the final one if it kept none) with the paper's protocol (10 episodes x evaluation
+seeds 0, 1, 2). The threshold holds for the median over the training seeds, not for one
+known-good seed. ``GPU`` holds the paper-scale goal (needs a CUDA device), ``CPU`` what this
+2-core machine must do in 10 minutes of training per run. Figures are in benchmarks/RESULTS.md.
 """
 from __future__ import annotations
 
 import json
 import os
+import statistics
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,19 +44,27 @@ GPU = [
 ]
 
 RESULTS = Path(os.environ.get("V2P_REGRESSION_OUT", Path(__file__).with_name("training_regression_latest.json")))
+TRAINING_SEEDS = (0, 1, 2)
 
 
 def _run(t: Threshold, device: str, tmp_path: Path) -> dict:
-    result = train(TrainConfig(t.env_id, num_envs=t.num_envs, steps=t.steps, device=device, seed=0,
-                               run_dir=str(tmp_path / "run"), progress=False, max_episode_steps=t.episode_length))
-    checkpoint = result.best_checkpoint or result.checkpoint
-    record = evaluate_checkpoints([checkpoint], seeds=[0, 1, 2], episodes=10, device=device).to_json()
-    row = {"threshold": t.__dict__, "device": device, "train_wall_s": round(result.wall_time_s, 1),
-           "steps_per_s": round(result.steps_per_s), "record": record}
+    per_seed = []
+    for seed in TRAINING_SEEDS:
+        result = train(TrainConfig(t.env_id, num_envs=t.num_envs, steps=t.steps, device=device, seed=seed,
+                                   run_dir=str(tmp_path / f"seed{seed}"), progress=False,
+                                   max_episode_steps=t.episode_length))
+        checkpoint = result.best_checkpoint or result.checkpoint
+        record = evaluate_checkpoints([checkpoint], seeds=[0, 1, 2], episodes=10, device=device).to_json()
+        per_seed.append({"seed": seed, "success": record["mean"], "train_wall_s": round(result.wall_time_s, 1),
+                         "steps_per_s": round(result.steps_per_s), "record": record})
+    row = {"threshold": t.__dict__, "device": device, "per_seed": per_seed,
+           "median_success": statistics.median(r["success"] for r in per_seed),
+           "max_train_wall_s": max(r["train_wall_s"] for r in per_seed)}
     previous = json.loads(RESULTS.read_text()) if RESULTS.is_file() else {}
     previous[f"{t.env_id}/{device}"] = row
     RESULTS.write_text(json.dumps(previous, indent=1) + "\n")
-    print(json.dumps({k: row[k] for k in ("train_wall_s", "steps_per_s")} | {"success": record["mean"]}))
+    print(json.dumps({"median_success": row["median_success"], "per_seed": [r["success"] for r in per_seed],
+                      "max_train_wall_s": row["max_train_wall_s"]}))
     return row
 
 
@@ -62,8 +72,8 @@ def _run(t: Threshold, device: str, tmp_path: Path) -> dict:
 @pytest.mark.parametrize("t", CPU, ids=[t.env_id for t in CPU])
 def test_cpu_training_regression(t: Threshold, tmp_path):
     row = _run(t, "cpu", tmp_path)
-    assert row["record"]["mean"] >= t.success, row
-    assert row["train_wall_s"] <= t.max_train_s, row
+    assert row["median_success"] >= t.success, row
+    assert row["max_train_wall_s"] <= t.max_train_s, row
 
 
 @pytest.mark.slow
@@ -72,4 +82,4 @@ def test_cpu_training_regression(t: Threshold, tmp_path):
 @pytest.mark.parametrize("t", GPU, ids=[t.env_id for t in GPU])
 def test_gpu_training_regression(t: Threshold, tmp_path):
     row = _run(t, "cuda", tmp_path)
-    assert row["record"]["mean"] >= t.success, row
+    assert row["median_success"] >= t.success, row
