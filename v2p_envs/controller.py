@@ -16,7 +16,6 @@ from dataclasses import dataclass
 
 import torch
 
-from .math3d import quat_from_axis_angle, quat_mul, quat_conj, quat_to_axis_angle
 
 __all__ = ["ControllerConfig", "DiffIKController", "geometric_jacobian"]
 
@@ -61,13 +60,10 @@ class DiffIKController:
         self.ws_low = torch.tensor(config.workspace_low, device=device) + offset
         self.ws_high = torch.tensor(config.workspace_high, device=device) + offset
         self.target_pos = torch.zeros(num_envs, 3, device=device)
-        self.target_quat = torch.zeros(num_envs, 4, device=device)
-        self.target_quat[:, 0] = 1.0
         self._eye6 = torch.eye(6, device=device) * config.damping ** 2
 
     def reset(self, env_ids: torch.Tensor, eef_pos: torch.Tensor, eef_quat: torch.Tensor) -> None:
         self.target_pos[env_ids] = eef_pos
-        self.target_quat[env_ids] = eef_quat
 
     def compute(self, actions: torch.Tensor, q: torch.Tensor, eef_pos: torch.Tensor, eef_quat: torch.Tensor,
                 jacobian: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -77,9 +73,9 @@ class DiffIKController:
         # The goal is the current hand pose moved by the deltas, kept inside the workspace box.
         goal = eef_pos + actions[:, :3] * cfg.max_delta_pos
         self.target_pos = torch.maximum(torch.minimum(goal, self.ws_high), self.ws_low)
-        self.target_quat = quat_mul(quat_from_axis_angle(actions[:, 3:6] * cfg.max_delta_rot), eef_quat)
-        rot_error = quat_to_axis_angle(quat_mul(self.target_quat, quat_conj(eef_quat)))
-        error = torch.cat((self.target_pos - eef_pos, rot_error), dim=-1)
+        # The goal orientation is the commanded world-frame rotation applied to the current one,
+        # so the orientation error is that rotation vector itself (|angle| <= 0.26 rad < pi).
+        error = torch.cat((self.target_pos - eef_pos, actions[:, 3:6] * cfg.max_delta_rot), dim=-1)
         # Damped least squares: J+ = J^T (J J^T + lambda^2 I)^-1, one batched solve serving both
         # the task motion dq = J+ e and the null-space posture term (I - J+ J) k (q_home - q).
         pinv = torch.linalg.solve(jacobian @ jacobian.transpose(1, 2) + self._eye6, jacobian).transpose(1, 2)
