@@ -74,6 +74,7 @@ class V2PVectorEnv(VectorEnv):
     def __init__(self, task_dir: str | Path, num_envs: int = 1, device: str | torch.device = "cpu",
                  backend: str | None = None, max_episode_steps: int | None = DEFAULT_EPISODE_LENGTH,
                  render_mode: str | None = None, width: int = RENDER_SIZE, height: int = RENDER_SIZE,
+                 antialias: bool = False,
                  terminate_on_success: bool = False, scene_config: SceneConfig | None = None,
                  controller_config: ControllerConfig | None = None, auto_reset: bool = True,
                  randomization: RandomizationConfig | dict | None = None, trust_task_code: bool = False) -> None:
@@ -82,6 +83,7 @@ class V2PVectorEnv(VectorEnv):
         self.num_envs = _positive_int(num_envs, "num_envs")
         self.max_episode_steps = _positive_int(max_episode_steps, "max_episode_steps", allow_none=True)
         self.render_size = (_positive_int(width, "width"), _positive_int(height, "height"))
+        self.antialias = bool(antialias)  # multisample anti-aliasing: smoother frames, ~2x slower
         self.definition = load_task_dir(task_dir, trust_task_code=trust_task_code)
         self.randomization = RandomizationConfig.coerce(randomization)
         self.scene = scale_scene_objects(self.definition.scene, self.randomization.object_size_scale)
@@ -184,7 +186,7 @@ class V2PVectorEnv(VectorEnv):
             # with per-env sizes, a model of its own that takes the rendered env's sizes
             width, height = self.render_size
             self._renderer = SceneRenderer(randomizer.render_model if randomizer else self.built.model,
-                                           width=width, height=height)
+                                           width=width, height=height, antialias=self.antialias)
         if randomizer:
             randomizer.load_render_model(int(env_index))
         return self._renderer.render(self.sim.backend.mj_data(int(env_index)))
