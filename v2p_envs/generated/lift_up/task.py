@@ -50,7 +50,8 @@ def reward_function(actions, states):
     Lift counts only while the sponge is near the hand (held, not knocked up).
     """
     dist = torch.norm(states["sponge_pos"] - states["eef_pos"], dim=-1)
-    reach_reward = 1.0 - torch.tanh(10.0 * dist)
+    # a wide basin (from the start pose) and a sharp one (at the sponge)
+    reach_reward = 0.5 * (1.0 - torch.tanh(3.0 * dist)) + 0.5 * (1.0 - torch.tanh(10.0 * dist))
     near = (dist < 0.03).float()
     closedness = 1.0 - torch.clamp(states["gripper_width"] / 0.08, 0.0, 1.0)
     grasp_reward = near * closedness

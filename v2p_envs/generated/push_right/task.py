@@ -4,7 +4,8 @@ Task Description: push the cup to the right (-y) across the table, keeping it up
 Randomizations: cup position in a 20 x 15 cm region on the left half of the reachable table,
 cup yaw (the cup is round).
 Success Conditions: the cup has moved at least 15 cm towards -y from where it started, more to
-the right than along x, and it still stands upright on the table.
+the right than along x, and it stands upright on the table at rest, never lifted more than 2 cm
+during the episode (pushed, not carried or knocked over).
 """
 import torch
 
@@ -47,7 +48,9 @@ class PushRight(Task):
         disp = states["cup_pos"] - states["cup_init_pos"]
         upright = _up_axis(states["cup_quat"])[:, 2] > 0.95
         on_table = disp[:, 2].abs() < 0.01
-        return (disp[:, 1] < -0.15) & (disp[:, 0].abs() < -disp[:, 1]) & upright & on_table
+        at_rest = torch.norm(states["cup_vel_linear"], dim=-1) < 0.1
+        never_lifted = states["cup_max_height"] - states["cup_init_pos"][:, 2] < 0.02
+        return (disp[:, 1] < -0.15) & (disp[:, 0].abs() < -disp[:, 1]) & upright & on_table & at_rest & never_lifted
 
     def compute_reward(self, actions, states):
         return reward_function(actions, states)
@@ -57,15 +60,17 @@ def reward_function(actions, states):
     # type: (Tensor, Dict[str, Tensor]) -> Tuple[Tensor, Dict[str, Tensor]]
     """Chain of thought: get to the cup's left (+y) side low down (pushing high tips it), then
     push it towards -y. Progress is the -y displacement; tilting and drifting in x are penalised.
+    The reach term has a wide basin (from across the table) and a sharp one (at the cup); the
+    tilt penalty grows slowly, so that touching the cup is not punished more than ignoring it.
     """
     cup = states["cup_pos"]
     disp = cup - states["cup_init_pos"]
     push_point = cup + torch.tensor([0.0, 0.05, -0.015], device=cup.device)
     dist = torch.norm(push_point - states["eef_pos"], dim=-1)
-    reach_reward = 1.0 - torch.tanh(10.0 * dist)
+    reach_reward = 0.5 * (1.0 - torch.tanh(3.0 * dist)) + 0.5 * (1.0 - torch.tanh(10.0 * dist))
     progress_reward = 3.0 * torch.clamp(-disp[:, 1] / 0.15, -1.0, 1.2)
     tilt = 1.0 - _up_axis(states["cup_quat"])[:, 2]
-    upright_penalty = 3.0 * torch.clamp(tilt / 0.05, 0.0, 1.0)
+    upright_penalty = 1.0 * torch.clamp(tilt / 0.3, 0.0, 1.0)
     drift_penalty = 1.0 * torch.tanh(10.0 * disp[:, 0].abs())
     action_penalty = 0.01 * torch.sum(actions[:, :6] ** 2, dim=-1)
     components = {"reach_reward": reach_reward, "progress_reward": progress_reward,
