@@ -194,9 +194,10 @@ class _Run:
         return self.run_dir / "samples" / f"sample_{sample:02d}" / f"attempt_{attempt}"
 
 
-def generate_task(scene: SceneSpec, run_dir: Path | str, config: GenerateConfig = GenerateConfig(),
+def generate_task(scene: SceneSpec, run_dir: Path | str, config: GenerateConfig | None = None,
                   caption: str | None = None) -> GenerationResult:
     """Generate, check, try and pick task code for ``scene``; see the module doc."""
+    config = config or GenerateConfig()
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     caption = (caption or scene.task_title).strip()

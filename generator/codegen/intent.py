@@ -163,13 +163,11 @@ def _assign_roles(slots: dict[str, str | None], names: dict[str, str], caption: 
     for role, word in slots.items():
         if role in roles:
             continue
-        if word is not None and word not in _GENERIC and word not in names:
-            # an unknown noun ("container" is generic; "plate" when the scene has no plate is not)
-            if not remaining:
-                raise IntentError(f"caption {caption!r}: {word!r} is none of the scene's objects {list(names.values())}")
-        if not remaining:
-            raise IntentError(f"caption {caption!r} names more objects than the scene has ({list(names.values())})")
-        roles[role] = remaining.pop(0)
+        if not remaining:  # an unknown noun ("plate" in a scene without one) with no object left for it
+            problem = (f"{word!r} is none of the scene's objects" if word and word not in _GENERIC
+                       else "names more objects than the scene has")
+            raise IntentError(f"caption {caption!r}: {problem} ({list(names.values())})")
+        roles[role] = remaining.pop(0)  # generic or unmatched nouns take the remaining objects in order
     return roles
 
 
