@@ -60,17 +60,19 @@ def reward_function(actions, states):
     # type: (Tensor, Dict[str, Tensor]) -> Tuple[Tensor, Dict[str, Tensor]]
     """Chain of thought: get to the cup's left (+y) side low down (pushing high tips it), then
     push it towards -y. Progress is the -y displacement; tilting and drifting in x are penalised.
-    The reach term has a wide basin (from across the table) and a sharp one (at the cup); the
-    tilt penalty grows slowly, so that touching the cup is not punished more than ignoring it.
+    The reach term has a wide basin (from across the table) and a sharp one (at the cup);
+    progress counts only while the cup stands, and tilting it costs up to 2 (a fallen cup).
     """
     cup = states["cup_pos"]
     disp = cup - states["cup_init_pos"]
     push_point = cup + torch.tensor([0.0, 0.05, -0.015], device=cup.device)
     dist = torch.norm(push_point - states["eef_pos"], dim=-1)
     reach_reward = 0.5 * (1.0 - torch.tanh(3.0 * dist)) + 0.5 * (1.0 - torch.tanh(10.0 * dist))
-    progress_reward = 3.0 * torch.clamp(-disp[:, 1] / 0.15, -1.0, 1.2)
-    tilt = 1.0 - _up_axis(states["cup_quat"])[:, 2]
-    upright_penalty = 1.0 * torch.clamp(tilt / 0.3, 0.0, 1.0)
+    # progress counts only while the cup stands: knocking it over and rolling it earns nothing
+    up = _up_axis(states["cup_quat"])[:, 2]
+    standing = torch.clamp((up - 0.7) / 0.25, 0.0, 1.0)
+    progress_reward = 3.0 * standing * torch.clamp(-disp[:, 1] / 0.15, -1.0, 1.2)
+    upright_penalty = 2.0 * torch.clamp((1.0 - up) / 0.1, 0.0, 1.0)
     drift_penalty = 1.0 * torch.tanh(10.0 * disp[:, 0].abs())
     action_penalty = 0.01 * torch.sum(actions[:, :6] ** 2, dim=-1)
     components = {"reach_reward": reach_reward, "progress_reward": progress_reward,
