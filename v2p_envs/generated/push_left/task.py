@@ -63,7 +63,8 @@ def reward_function(actions, states):
     # Pushing point: just right of the box's centre, low on its side.
     push_point = box + torch.tensor([0.0, -0.07, -0.01], device=box.device)
     dist = torch.norm(push_point - states["eef_pos"], dim=-1)
-    reach_reward = 1.0 - torch.tanh(10.0 * dist)
+    # a wide basin (from the start pose) and a sharp one (at the pushing point)
+    reach_reward = 0.5 * (1.0 - torch.tanh(3.0 * dist)) + 0.5 * (1.0 - torch.tanh(10.0 * dist))
     progress_reward = 3.0 * torch.clamp(disp[:, 1] / 0.15, -1.0, 1.2)
     lift_penalty = 5.0 * torch.clamp(disp[:, 2] - 0.005, min=0.0) / 0.05
     drift_penalty = 1.0 * torch.tanh(10.0 * disp[:, 0].abs())
