@@ -166,13 +166,15 @@ BLOCKS: dict[str, Block] = {
         return raised & in_hand & held
 ''',
         reward='''    obj, eef = states["${x}_pos"], states["eef_pos"]
-    # Chain of thought: reach the object's centre, close the gripper on it, then raise it.
+    # Chain of thought: reach the object's centre, close the gripper on it (at its width: fingers
+    # closed on nothing earn nothing), then raise it while holding it.
     dist = torch.norm(obj - eef, dim=-1)
-    reach_reward = 1.0 - torch.tanh(10.0 * dist)
+    reach_reward = 0.5 * (1.0 - torch.tanh(3.0 * dist)) + 0.5 * (1.0 - torch.tanh(10.0 * dist))
     near = (dist < 0.03).float()
-    grasp_reward = near * (1.0 - torch.clamp(states["gripper_width"] / 0.08, 0.0, 1.0))
+    width = states["${x}_size"][:, :2].min(dim=-1).values
+    grasp_reward = near * torch.exp(-(((states["gripper_width"] - width) / 0.01) ** 2))
     lifted = obj[:, 2] - states["${x}_init_pos"][:, 2]
-    lift_reward = 3.0 * near * torch.clamp(lifted / ${height}, 0.0, 1.2)
+    lift_reward = 3.0 * grasp_reward * torch.clamp(lifted / ${height}, 0.0, 1.2)
 ''',
         terms=("reach_reward", "grasp_reward", "lift_reward"),
         helpers=(),

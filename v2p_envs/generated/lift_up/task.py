@@ -47,16 +47,18 @@ def reward_function(actions, states):
     # type: (Tensor, Dict[str, Tensor]) -> Tuple[Tensor, Dict[str, Tensor]]
     """Chain of thought: reach the sponge, close on it, lift it 10 cm and keep it there.
 
-    Lift counts only while the sponge is near the hand (held, not knocked up).
+    Closing counts only at the sponge's width (fingers closed on nothing earn nothing), and
+    the lift counts only while the sponge is held that way (not knocked up).
     """
     dist = torch.norm(states["sponge_pos"] - states["eef_pos"], dim=-1)
     # a wide basin (from the start pose) and a sharp one (at the sponge)
     reach_reward = 0.5 * (1.0 - torch.tanh(3.0 * dist)) + 0.5 * (1.0 - torch.tanh(10.0 * dist))
     near = (dist < 0.03).float()
-    closedness = 1.0 - torch.clamp(states["gripper_width"] / 0.08, 0.0, 1.0)
-    grasp_reward = near * closedness
+    width = states["sponge_size"][:, :2].min(dim=-1).values
+    on_sponge = torch.exp(-(((states["gripper_width"] - width) / 0.01) ** 2))  # 1 when closed on it
+    grasp_reward = near * on_sponge
     lift = states["sponge_pos"][:, 2] - states["sponge_init_pos"][:, 2]
-    lift_reward = near * torch.clamp(lift / 0.10, 0.0, 1.2) * 3.0
+    lift_reward = grasp_reward * torch.clamp(lift / 0.10, 0.0, 1.2) * 3.0
     action_penalty = 0.01 * torch.sum(actions[:, :6] ** 2, dim=-1)
     components = {"reach_reward": reach_reward, "grasp_reward": grasp_reward,
                   "lift_reward": lift_reward, "action_penalty": -action_penalty}
