@@ -1,0 +1,34 @@
+"""Job functions (``generator.jobs``) for training: what a reflection sample or a sweep cell runs.
+
+``train_job`` trains a task folder and returns what reward reflection may see: the *generated*
+success rate at the end of training as the score, the policy feedback text and its summary
+(never the ground truth). It runs in a job's child process; its arguments are JSON.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import v2p_envs
+
+from .config import TrainConfig
+from .log_summary import format_summary, summarize_training_log
+from .trainer import train
+
+__all__ = ["train_job"]
+
+
+def train_job(task_dir: str, seed: int, run_dir: str, steps: int = 1_000_000, num_envs: int = 256,
+              trainer: str = "rl_games", episode_length: int | None = None, device: str = "cpu",
+              ppo_overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Train ``task_dir`` (its code passed its trial already) and summarise the run for reflection."""
+    env_id = v2p_envs.resolve_task(task_dir).id
+    result = train(TrainConfig(env_id, task_dir=str(Path(task_dir).resolve()), trainer=trainer, num_envs=num_envs,
+                               steps=steps, seed=seed, run_dir=run_dir, progress=False, device=device,
+                               max_episode_steps=episode_length, ppo_overrides=ppo_overrides or {}))
+    summary = summarize_training_log(run_dir, split_by="generated")
+    final = [r for r in summary.success_rate if r is not None]
+    return {"score": final[-1] if final else 0.0, "feedback": format_summary(summary), "summary": summary.to_json(),
+            "env_steps": result.env_steps, "wall_time_s": round(result.wall_time_s, 1),
+            "checkpoint": str(result.checkpoint),
+            "best_checkpoint": str(result.best_checkpoint) if result.best_checkpoint else None, "run_dir": run_dir}
