@@ -41,7 +41,7 @@ from .response_store import RecordingClient, ReplayClient, ResponseStore
 from .template_writer import TEMPLATE_WRITER_VERSION, write_template_task
 
 __all__ = ["BACKENDS", "GenerateConfig", "SampleRecord", "GenerationResult", "generate_task", "CURRICULUM_SEEDS",
-           "RECORD_FILE"]
+           "RECORD_FILE", "make_client"]
 
 log = logging.getLogger(__name__)
 BACKENDS = ("template", "openai", "replay")
@@ -107,7 +107,8 @@ class GenerationResult:
         return sorted({a.sample for a in self.attempts if a.category is None})
 
 
-def _client(config: GenerateConfig, run_dir: Path) -> ChatClient | None:
+def make_client(config: GenerateConfig, run_dir: Path) -> ChatClient | None:
+    """The backend's chat client, recording into ``run_dir`` (None for the template backend)."""
     if config.backend == "openai":
         return RecordingClient(OpenAIChatClient(config.base_url, config.model, timeout_s=config.timeout_s,
                                                 price=config.price), ResponseStore.for_run(run_dir))
@@ -202,7 +203,7 @@ def generate_task(scene: SceneSpec, run_dir: Path | str, config: GenerateConfig 
     run_dir.mkdir(parents=True, exist_ok=True)
     caption = (caption or scene.task_title).strip()
     run = _Run(scene, caption, run_dir, config)
-    client = _client(config, run_dir)
+    client = make_client(config, run_dir)
     base_provenance = _provenance_base(config, client, scene, caption)
     started = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
     if client is None:

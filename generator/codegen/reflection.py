@@ -206,25 +206,35 @@ def _job_error(result: JobResult) -> str:
     return f"{result.status}{f' ({category})' if category else ''}: {result.error}"
 
 
-def reflect(base_task_dir: Path | str, run_dir: Path | str, config: ReflectionConfig | None = None,
+def reflect(base_task_dir: Path | str | list[Path | str], run_dir: Path | str, config: ReflectionConfig | None = None,
             client: ChatClient | None = None, runner: JobRunner | None = None) -> ReflectionResult:
-    """Reflect on ``base_task_dir``'s reward (see the module doc); ``client`` None: the template's
-    rule-based search."""
+    """Reflect on the reward of ``base_task_dir`` (see the module doc); ``client`` None: the
+    template's rule-based search. Several starting modules (Eureka's initial samples) are all
+    trained in iteration 0 and the best by score is carried forward."""
     from ..jobs import LocalRunner
 
     config = config or ReflectionConfig()
-    base_task_dir, run_dir = Path(base_task_dir), Path(run_dir)
+    starts = [Path(p) for p in (base_task_dir if isinstance(base_task_dir, list) else [base_task_dir])]
+    if not starts:
+        raise V2PError("reflection needs at least one starting task module")
+    run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
-    refl = _Reflection(base_task_dir, run_dir, config, client, runner or LocalRunner())
+    refl = _Reflection(starts[0], run_dir, config, client, runner or LocalRunner())
     started = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
-    base_code = (base_task_dir / "task.py").read_text()
-    reward_function_source(base_code)  # fails early, clearly, for a module without one
-    folder, failed = refl.emit(0, 0, base_code, "base")
-    if failed is not None:
-        raise V2PError(f"{base_task_dir}: the starting module fails its trial: {failed.error}")
-    best = refl.train([(0, folder, base_code, "base")], 0)[0]
-    refl.samples.append(best)
-    best_code, best_per_iteration = base_code, [best.score]
+    initial = []
+    for k, start in enumerate(starts):
+        code = (start / "task.py").read_text()
+        reward_function_source(code)  # fails early, clearly, for a module without one
+        folder, failed = refl.emit(0, k, code, "base")
+        if failed is not None:
+            raise V2PError(f"{start}: the starting module fails its trial: {failed.error}")
+        initial.append((k, folder, code, "base"))
+    trained = refl.train(initial, 0)
+    refl.samples += trained
+    scored = [s for s in trained if s.score is not None]
+    best = max(scored, key=lambda s: s.score) if scored else trained[0]
+    best_code = Path(best.folder, "task.py").read_text()
+    best_per_iteration = [best.score]
     for iteration in range(1, config.iterations + 1):
         candidates = []
         for k, (code, proposal) in enumerate(refl.propose(iteration, best, best_code), start=1):
