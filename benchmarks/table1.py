@@ -1,21 +1,26 @@
-"""Table 1 runner: train each task with its shipped reward, evaluate with the paper's protocol.
+"""Table 1 / Table 3 runner: methods x tasks, ground-truth success over seeds, the paper's beside.
 
-    python -m benchmarks.table1 --method v2p --tasks all --seeds 3
-    python -m benchmarks.table1 --method v2p --tasks ReachBlock PushLeft PushRight --seeds 3 \\
-        --steps 200000 --num-envs 128            # the reduced CPU budget recorded in RESULTS.md
+    python -m benchmarks.table1 --methods cop robogen eureka v2p --backend template --tasks all --seeds 3 \\
+        --budget cpu-small
+    python -m benchmarks.table1 --methods v2p v2p-no-video v2p-no-pick v2p-no-reflection \\
+        v2p-one-reward-sample --tasks PushLeft LiftUp           # Table 3's ablations
+    python -m benchmarks.table1 --methods reference --tasks PushLeft --steps 2000000
 
-For each task and seed s = 0..S-1 it trains ``v2p train`` (rl-games, the task's ppo.yaml) with
-seed s and evaluates that run's best-training-reward checkpoint (rl-games' own choice, made
-without ground truth; the final one if none was kept) on 10 episodes with evaluation seed s; the table
-gives mean +- std (population std over seeds) of ground-truth success per task and the
-average over tasks. ``--tasks all`` is the paper's 12 Table-1 tasks (not the curriculum seeds).
-Evaluation records go to ``<runs-dir>/<task>/eval.json`` and the Markdown table, with the full
-command line that made it, to ``<runs-dir>/table1_<method>.md``; ``--update-results`` also
-replaces this method's section of ``benchmarks/RESULTS.md`` (between its markers).
+Methods: ``reference`` trains the shipped task code (hand-written reward) with rl-games for
+``--steps``; ``v2p``, ``eureka``, ``robogen``, ``cop`` and the ablations run the one loop of
+``baselines.methods`` on the task's reference scene (its caption, objects and meshes) with the
+chosen code-generation backend and budget. Every cell is mean +- std (population std) over
+seeds of ground-truth success, 10 episodes per seed (the paper's protocol); the paper's own
+figures are printed beside ours, labelled as the paper's. Records go to
+``<runs-dir>/<task>/<method>/``; the Markdown table (with the full command line, backend,
+budget and device) to ``<runs-dir>/table1.md``; a Fig. 4-style PNG of the reflection score
+over iterations per task to ``<runs-dir>/fig4_<task>.png``; ``--update-results`` also replaces
+the section in benchmarks/RESULTS.md. ``--tasks all`` is the paper's 12 Table-1 tasks.
 """
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import json
 import os
@@ -24,15 +29,21 @@ import shlex
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
+from baselines.methods import ABLATIONS, METHODS, Budget, method_config, run_method
 from baselines.rl import TrainConfig, evaluate_checkpoints, train
+from generator.codegen.generate import BACKENDS, GenerateConfig
 
+from .paper_figures import PAPER_TABLE1
 from .results_md import RESULTS_MD, write_section
 
-#: methods this runner can train; the other Table-1 baselines plug in here as they land
-METHODS = {"v2p": "rl_games"}
+__all__ = ["resolve_tasks", "main", "BUDGETS"]
+
+BUDGETS = {"tiny": Budget.tiny, "cpu-small": Budget.cpu_small, "default": Budget, "paper": Budget.paper}
+METHOD_NAMES = ["reference", *METHODS, *ABLATIONS]
 
 
 def resolve_tasks(names: list[str]) -> list[str]:
@@ -52,10 +63,11 @@ def resolve_tasks(names: list[str]) -> list[str]:
     return out
 
 
-def run_task(env_id: str, method: str, seeds: list[int], args: argparse.Namespace) -> dict:
+def _reference_cell(env_id: str, out: Path, args: argparse.Namespace) -> dict[str, Any]:
+    """The shipped task code trained with rl-games; each seed's best-training-reward checkpoint."""
     checkpoints, train_times = [], []
-    for seed in seeds:
-        run_dir = Path(args.runs_dir) / env_id / f"{method}_seed{seed}"
+    for seed in range(args.seeds):
+        run_dir = out / f"seed{seed}"
         done = run_dir / "run.json"
         if args.reuse and done.is_file() and json.loads(done.read_text()).get("status") == "done":
             run = json.loads(done.read_text())
@@ -66,75 +78,130 @@ def run_task(env_id: str, method: str, seeds: list[int], args: argparse.Namespac
             import shutil
 
             shutil.rmtree(run_dir)
-        result = train(TrainConfig(env_id, trainer=METHODS[method], num_envs=args.num_envs, steps=args.steps,
-                                   device=args.device, seed=seed, run_dir=str(run_dir), progress=not args.quiet,
-                                   max_episode_steps=args.episode_length))
+        result = train(TrainConfig(env_id, num_envs=args.num_envs, steps=args.steps, seed=seed, run_dir=str(run_dir),
+                                   progress=not args.quiet, max_episode_steps=args.episode_length))
         checkpoints.append(result.best_checkpoint or result.checkpoint)
         train_times.append(result.wall_time_s)
-    record = evaluate_checkpoints(checkpoints, seeds, episodes=args.episodes, device=args.device, method=method)
-    record.write(Path(args.runs_dir) / env_id / "eval.json")
-    return record.to_json()
+    record = evaluate_checkpoints(checkpoints, list(range(args.seeds)), episodes=args.episodes, method="reference")
+    record.write(out / "eval.json")
+    return {"per_seed_success": record.per_seed_success, "mean": record.mean, "std": record.std,
+            "metric": record.metric, "train_wall_s": float(np.mean(train_times)), "git_commit": record.git_commit}
 
 
-def markdown(method: str, records: list[dict], args: argparse.Namespace, wall: float, command: str) -> str:
-    date = dt.date.today().isoformat()
-    machine = f"{platform.machine()} {platform.system()}, {os.cpu_count()} CPUs" + (
-        "" if args.device == "cpu" else f", {args.device}")
-    lines = [f"<!-- table1:{method}:begin -->",
-             f"### Table 1 ({method}): ground-truth success, {len(records[0]['seeds'])} seeds x "
-             f"{args.episodes} episodes",
-             "",
-             f"{date} · {machine} · budget {args.steps} env steps per run, {args.num_envs} envs, training "
-             f"episode length {args.episode_length or 300}, rl-games with each task's ppo.yaml · total wall time "
-             f"{wall / 60:.0f} min · `{command}`",
-             "",
-             "| task | success (mean +- std) | per seed | train wall time / run | git commit |",
-             "|---|---|---|---|---|"]
-    for r in records:
-        per_seed = ", ".join(f"{s:.1f}" for s in r["per_seed_success"])
-        lines.append(f"| {r['task']} | {r['mean']:.2f} +- {r['std']:.2f} | {per_seed} | "
-                     f"{r['wall_time_s']['train']:.0f} s | {(r['git_commit'] or '')[:8]} |")
-    mean = float(np.mean([r["mean"] for r in records]))
-    lines += [f"| **average** | **{mean:.2f}** | | | |", f"<!-- table1:{method}:end -->"]
+def _method_cell(env_id: str, method: str, out: Path, args: argparse.Namespace) -> dict[str, Any]:
+    import v2p_envs
+    from generator.reference_tasks import REFERENCE_TASKS, build_reference_scene
+
+    record_file = out / "method.json"
+    if args.reuse and record_file.is_file():
+        return json.loads(record_file.read_text())
+    class_name = v2p_envs.resolve_task(env_id).id.removeprefix("V2P-").removesuffix("-v0")
+    task = next(t for t in REFERENCE_TASKS if t.class_name == class_name)
+    scene = build_reference_scene(task, out / "scene")
+    budget = dataclasses.replace(BUDGETS[args.budget](), seeds=args.seeds, eval_episodes=args.episodes,
+                                 workers=args.workers, ray_address=args.ray_address,
+                                 episode_length=args.episode_length)
+    codegen = GenerateConfig(backend=args.backend, model=args.model, base_url=args.base_url)
+    return run_method(method_config(method), scene, out, budget, codegen)
+
+
+def _fig4(env_id: str, methods: list[str], runs: Path) -> Path | None:
+    """Best reflection score (generated success) per iteration, one line per method."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    lines = {}
+    for method in methods:
+        path = runs / env_id / method / "reflect" / "reflection.json"
+        if path.is_file():
+            lines[method] = json.loads(path.read_text())["best_score_per_iteration"]
+    if not lines:
+        return None
+    fig, ax = plt.subplots(figsize=(5, 3.4))
+    for method, values in lines.items():
+        ax.plot(range(len(values)), [v if v is not None else float("nan") for v in values], marker="o", label=method)
+    ax.set(xlabel="iteration", ylabel="best generated success", title=f"{env_id}: reward reflection",
+           ylim=(-0.02, 1.02))
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    path = runs / f"fig4_{env_id}.png"
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def markdown(cells: dict[tuple[str, str], dict[str, Any]], tasks: list[str], methods: list[str],
+             args: argparse.Namespace, wall: float, command: str) -> str:
+    machine = f"{platform.machine()} {platform.system()}, {os.cpu_count()} CPUs"
+    budget = (f"reference: {args.steps:,} env steps per seed" if methods == ["reference"] else
+              f"budget {args.budget} ({BUDGETS[args.budget]()})")
+    lines = [f"<!-- {args.section}:begin -->",
+             f"### Methods x tasks: ground-truth success, {args.seeds} seeds x {args.episodes} episodes", "",
+             f"{dt.date.today().isoformat()} · {machine} · code generation: {args.backend}"
+             f"{' (rule-based, not a model)' if args.backend == 'template' else f' ({args.model})'} · {budget} · "
+             f"{wall / 60:.0f} min · `{command}`", "",
+             "| task | " + " | ".join(methods) + " | the paper's (CoP / RoboGen / Eureka / V2P) |",
+             "|---|" + "---|" * len(methods) + "---|"]
+    for env_id in tasks:
+        name = env_id.removeprefix("V2P-").removesuffix("-v0")
+        row = [f"{cells[(env_id, m)]['mean']:.2f} +- {cells[(env_id, m)]['std']:.2f}" for m in methods]
+        paper = PAPER_TABLE1.get(name)
+        paper_text = " / ".join(f"{paper[m][0]:.2f}" for m in ("cop", "robogen", "eureka", "v2p")) if paper else ""
+        lines.append(f"| {env_id} | " + " | ".join(row) + f" | {paper_text} |")
+    averages = [float(np.mean([cells[(t, m)]["mean"] for t in tasks])) for m in methods]
+    lines.append("| **average** | " + " | ".join(f"**{a:.2f}**" for a in averages) + " | |")
+    lines.append(f"<!-- {args.section}:end -->")
     return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m benchmarks.table1", description=__doc__.splitlines()[0],
                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    p.add_argument("--method", choices=sorted(METHODS), default="v2p")
+    p.add_argument("--methods", nargs="+", choices=METHOD_NAMES, default=["reference"])
     p.add_argument("--tasks", nargs="+", default=["all"],
                    help="'all' (the 12 Table-1 tasks) or task names (PushLeft or V2P-PushLeft-v0)")
-    p.add_argument("--seeds", type=int, default=3, help="number of training runs (seeds 0..S-1)")
-    p.add_argument("--episodes", type=int, default=10)
-    p.add_argument("--steps", type=int, default=20_000_000, help="env steps per training run")
-    p.add_argument("--num-envs", type=int, default=4096)
+    p.add_argument("--seeds", type=int, default=3, help="seeds 0..S-1: one training run and evaluation seed each")
+    p.add_argument("--episodes", type=int, default=10, help="evaluation episodes per seed")
+    p.add_argument("--backend", choices=BACKENDS, default="template", help="code generation for the methods")
+    p.add_argument("--model", help="the model (openai backend)")
+    p.add_argument("--base-url", help="the OpenAI-compatible endpoint (openai backend)")
+    p.add_argument("--budget", choices=sorted(BUDGETS), default="cpu-small", help="the methods' compute budget")
+    p.add_argument("--steps", type=int, default=2_000_000, help="reference: env steps per training run")
+    p.add_argument("--num-envs", type=int, default=256, help="reference: training envs")
     p.add_argument("--episode-length", type=int, help="training episode length (default: the task's, 300)")
-    p.add_argument("--device", default="cpu")
-    p.add_argument("--runs-dir", default="runs/table1")
-    p.add_argument("--update-results", action="store_true",
-                   help="also replace this method's section of the results file (--out)")
+    p.add_argument("--workers", type=int, default=1, help="training jobs at a time (local pool)")
+    p.add_argument("--ray-address", help="run the jobs on Ray (e.g. 'auto')")
+    p.add_argument("--runs-dir", type=Path, default=Path("runs/table1"))
+    p.add_argument("--section", default="table1", help="the RESULTS.md section marker")
+    p.add_argument("--update-results", action="store_true", help="also replace the section in benchmarks/RESULTS.md")
     p.add_argument("--out", type=Path, default=RESULTS_MD, help="results file for --update-results")
     p.add_argument("--reuse", action="store_true", help="reuse finished runs in --runs-dir")
     p.add_argument("--quiet", "--no-progress", dest="quiet", action="store_true", help="no progress bars")
     args = p.parse_args(argv)
-    command = shlex.join(["python", "-m", "benchmarks.table1", *(sys.argv[1:] if argv is None else argv)])
-    for name in ("seeds", "episodes", "steps", "num_envs"):
+    for name in ("seeds", "episodes", "steps", "num_envs", "workers"):
         if getattr(args, name) < 1:
             p.error(f"--{name.replace('_', '-')} must be >= 1")
+    command = shlex.join(["python", "-m", "benchmarks.table1", *(sys.argv[1:] if argv is None else argv)])
     start = time.perf_counter()
-    seeds = list(range(args.seeds))
-    records = []
-    for env_id in resolve_tasks(args.tasks):
-        records.append(run_task(env_id, args.method, seeds, args))
-        print(f"{env_id}: {records[-1]['mean']:.2f} +- {records[-1]['std']:.2f}", flush=True)
-    text = markdown(args.method, records, args, time.perf_counter() - start, command)
-    table = Path(args.runs_dir) / f"table1_{args.method}.md"
-    table.write_text(text + "\n")
+    tasks = resolve_tasks(args.tasks)
+    cells = {}
+    for env_id in tasks:
+        for method in args.methods:
+            out = args.runs_dir / env_id / method
+            out.mkdir(parents=True, exist_ok=True)
+            cell = _reference_cell(env_id, out, args) if method == "reference" else _method_cell(env_id, method, out,
+                                                                                                  args)
+            cells[(env_id, method)] = cell
+            print(f"{env_id} {method}: {cell['mean']:.2f} +- {cell['std']:.2f} {cell['per_seed_success']}", flush=True)
+        _fig4(env_id, args.methods, args.runs_dir)
+    text = markdown(cells, tasks, args.methods, args, time.perf_counter() - start, command)
+    (args.runs_dir / "table1.md").write_text(text + "\n")
     if args.update_results:
-        write_section(text, f"table1:{args.method}", args.out)
+        write_section(text, args.section, args.out)
     print(text)
-    print(f"table: {table}" + (f" · section updated in {args.out}" if args.update_results else ""))
+    print(f"table: {args.runs_dir / 'table1.md'}" + (f" · section updated in {args.out}" if args.update_results else ""))
     return 0
 
 

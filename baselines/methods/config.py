@@ -79,6 +79,12 @@ class Budget:
         return cls(reflection_steps=20_000_000, final_steps=20_000_000, num_envs=4096)
 
     @classmethod
+    def tiny(cls) -> "Budget":
+        """Seconds per method: a smoke test of the whole loop, not a measurement."""
+        return cls(reflection_steps=64, final_steps=64, num_envs=4, seeds=1, eval_episodes=2, reflection_iterations=1,
+                   reflection_samples=1, samples=2, episode_length=8)
+
+    @classmethod
     def cpu_small(cls) -> "Budget":
         """What a 2-core machine runs in minutes per task: 2 reflection iterations x 2 samples."""
         return cls(reflection_steps=200_000, final_steps=600_000, reflection_iterations=2, reflection_samples=2)

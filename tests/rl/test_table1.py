@@ -9,14 +9,14 @@ def test_table1_writes_its_run_folder_and_updates_results_only_when_asked(tmp_pa
     out = tmp_path / "RESULTS.md"
     before = "# Benchmark results\n\n## env step\nothers' figures\n"
     out.write_text(before)
-    argv = ["--method", "v2p", "--tasks", "ReachBlock", "--seeds", "1", "--steps", "64", "--num-envs", "4",
+    argv = ["--methods", "reference", "--tasks", "ReachBlock", "--seeds", "1", "--steps", "64", "--num-envs", "4",
             "--episodes", "2", "--runs-dir", str(tmp_path / "runs"), "--out", str(out), "--quiet"]
     assert main(argv) == 0
     assert out.read_text() == before  # the recorded table is not touched by default
-    table = (tmp_path / "runs" / "table1_v2p.md").read_text()
+    table = (tmp_path / "runs" / "table1.md").read_text()
     assert "| V2P-ReachBlock-v0 |" in table and "**average**" in table
     assert "--episodes 2" in table and "--runs-dir" in table  # the full command line is recorded
-    assert (tmp_path / "runs" / "V2P-ReachBlock-v0" / "eval.json").is_file()
+    assert (tmp_path / "runs" / "V2P-ReachBlock-v0" / "reference" / "eval.json").is_file()
     assert main(argv + ["--reuse", "--update-results"]) == 0
     text = out.read_text()
     assert "others' figures" in text and "| V2P-ReachBlock-v0 |" in text
@@ -33,3 +33,21 @@ def test_write_section_replaces_only_its_own(tmp_path):
     out.write_text("head\n<!-- table1:v2p:begin -->\nold\n<!-- table1:v2p:end -->\ntail\n")
     write_section("<!-- table1:v2p:begin -->\nnew\n<!-- table1:v2p:end -->", "table1:v2p", out)
     assert out.read_text() == "head\n<!-- table1:v2p:begin -->\nnew\n<!-- table1:v2p:end -->\ntail\n"
+
+
+def test_the_methods_run_end_to_end_offline(tmp_path):
+    """cop, robogen and v2p through the one loop with the template backend at a smoke-test budget."""
+    import json
+
+    argv = ["--methods", "cop", "robogen", "v2p", "--tasks", "PushLeft", "--seeds", "1", "--episodes", "2",
+            "--budget", "tiny", "--runs-dir", str(tmp_path / "runs"), "--quiet"]
+    assert main(argv) == 0
+    table = (tmp_path / "runs" / "table1.md").read_text()
+    assert "| V2P-PushLeft-v0 |" in table and "1.00 / 1.00" in table  # the paper's RoboGen / Eureka / V2P
+    v2p = json.loads((tmp_path / "runs" / "V2P-PushLeft-v0" / "v2p" / "method.json").read_text())
+    assert v2p["backend"] == "template" and len(v2p["reflection"]["best_score_per_iteration"]) == 2
+    assert v2p["metric"] == "ground_truth" and len(v2p["per_seed_success"]) == 1
+    cop = json.loads((tmp_path / "runs" / "V2P-PushLeft-v0" / "cop" / "method.json").read_text())
+    assert cop["plan_writer"].startswith("template") and cop["plan_errors"] == 0
+    assert (tmp_path / "runs" / "fig4_V2P-PushLeft-v0.png").is_file()
+
