@@ -34,15 +34,15 @@ from typing import Any
 import numpy as np
 
 from baselines.methods import ABLATIONS, METHODS, Budget, method_config, run_method
+from baselines.methods.config import BUDGET_PRESETS
 from baselines.rl import TrainConfig, evaluate_checkpoints, train
 from generator.codegen.generate import BACKENDS, GenerateConfig
 
 from .paper_figures import PAPER_TABLE1
 from .results_md import RESULTS_MD, write_section
 
-__all__ = ["resolve_tasks", "main", "BUDGETS"]
+__all__ = ["resolve_tasks", "main"]
 
-BUDGETS = {"tiny": Budget.tiny, "cpu-small": Budget.cpu_small, "default": Budget, "paper": Budget.paper}
 METHOD_NAMES = ["reference", *METHODS, *ABLATIONS]
 
 
@@ -98,7 +98,7 @@ def _method_cell(env_id: str, method: str, out: Path, args: argparse.Namespace) 
     class_name = v2p_envs.resolve_task(env_id).id.removeprefix("V2P-").removesuffix("-v0")
     task = next(t for t in REFERENCE_TASKS if t.class_name == class_name)
     scene = build_reference_scene(task, out / "scene")
-    budget = dataclasses.replace(BUDGETS[args.budget](), seeds=args.seeds, eval_episodes=args.episodes,
+    budget = dataclasses.replace(Budget.preset(args.budget), seeds=args.seeds, eval_episodes=args.episodes,
                                  workers=args.workers, ray_address=args.ray_address,
                                  episode_length=args.episode_length)
     codegen = GenerateConfig(backend=args.backend, model=args.model, base_url=args.base_url)
@@ -136,7 +136,7 @@ def markdown(cells: dict[tuple[str, str], dict[str, Any]], tasks: list[str], met
              args: argparse.Namespace, wall: float, command: str) -> str:
     machine = f"{platform.machine()} {platform.system()}, {os.cpu_count()} CPUs"
     budget = (f"reference: {args.steps:,} env steps per seed" if methods == ["reference"] else
-              f"budget {args.budget} ({BUDGETS[args.budget]()})")
+              f"budget {args.budget} ({Budget.preset(args.budget)})")
     lines = [f"<!-- {args.section}:begin -->",
              f"### Methods x tasks: ground-truth success, {args.seeds} seeds x {args.episodes} episodes", "",
              f"{dt.date.today().isoformat()} · {machine} · code generation: {args.backend}"
@@ -167,7 +167,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--backend", choices=BACKENDS, default="template", help="code generation for the methods")
     p.add_argument("--model", help="the model (openai backend)")
     p.add_argument("--base-url", help="the OpenAI-compatible endpoint (openai backend)")
-    p.add_argument("--budget", choices=sorted(BUDGETS), default="cpu-small", help="the methods' compute budget")
+    p.add_argument("--budget", choices=BUDGET_PRESETS, default="cpu-small", help="the methods' compute budget")
     p.add_argument("--steps", type=int, default=2_000_000, help="reference: env steps per training run")
     p.add_argument("--num-envs", type=int, default=256, help="reference: training envs")
     p.add_argument("--episode-length", type=int, help="training episode length (default: the task's, 300)")

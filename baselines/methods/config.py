@@ -18,7 +18,9 @@ from dataclasses import dataclass
 
 from v2p_envs.errors import V2PError
 
-__all__ = ["MethodConfig", "METHODS", "ABLATIONS", "method_config", "Budget"]
+__all__ = ["MethodConfig", "METHODS", "ABLATIONS", "method_config", "Budget", "BUDGET_PRESETS"]
+
+BUDGET_PRESETS = ("tiny", "cpu-small", "default", "paper")
 
 
 @dataclass(frozen=True)
@@ -88,6 +90,14 @@ class Budget:
     def cpu_small(cls) -> "Budget":
         """What a 2-core machine runs in minutes per task: 2 reflection iterations x 2 samples."""
         return cls(reflection_steps=200_000, final_steps=600_000, reflection_iterations=2, reflection_samples=2)
+
+    @classmethod
+    def preset(cls, name: str) -> "Budget":
+        """One of ``BUDGET_PRESETS``."""
+        makers = {"tiny": cls.tiny, "cpu-small": cls.cpu_small, "default": cls, "paper": cls.paper}
+        if name not in makers:
+            raise V2PError(f"unknown budget {name!r}; presets: {list(makers)}")
+        return makers[name]()
 
     def cap(self, method: MethodConfig) -> MethodConfig:
         """``method`` with its sample and iteration counts capped by this budget."""

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from .common import HelpFormatter, add_progress_flag, non_negative_int, positive_int
 
-__all__ = ["add_parser"]
+__all__ = ["add_parser", "scene_from"]
 
 _VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".webm", ".mkv", ".m4v")
 
@@ -61,24 +61,24 @@ def add_parser(subparsers) -> None:
     p.set_defaults(handler=_generate)
 
 
-def _scene(args: argparse.Namespace):
+def scene_from(source: Path, out_dir: Path, caption: str | None = None, objects: list[str] | None = None,
+               camera=None, prompts: Path | None = None, max_frames: int | None = None, progress: bool = True):
+    """The SceneSpec of a scene folder, or of a video reconstructed into ``out_dir/scene``."""
     from generator.reconstruct.config import ReconstructConfig
     from generator.reconstruct.depth import CameraPrior
     from generator.reconstruct.pipeline import run_pipeline
     from v2p_envs.errors import V2PError
     from v2p_envs.scene_spec import load_scene_spec
 
-    source = args.source
     if source.is_dir():
         return load_scene_spec(source / "scene.json")
     if source.suffix.lower() not in _VIDEO_SUFFIXES or not source.is_file():
         raise V2PError(f"{source}: expected a scene folder (with scene.json) or a video file ({', '.join(_VIDEO_SUFFIXES)})")
-    if not args.caption or not args.objects:
+    if not caption or not objects:
         raise V2PError("a video needs --caption and --objects (the object names as the caption says them)")
-    config = ReconstructConfig(out_dir=args.out / "scene", prompts=args.prompts, max_frames=args.max_frames,
-                               camera=CameraPrior(args.intrinsics, args.fov, args.camera_height, args.camera_pitch),
-                               progress=not args.no_progress)
-    return run_pipeline(source, args.caption, args.objects, config).scene
+    config = ReconstructConfig(out_dir=out_dir / "scene", prompts=prompts, max_frames=max_frames,
+                               camera=camera or CameraPrior(), progress=progress)
+    return run_pipeline(source, caption, objects, config).scene
 
 
 def _generate(args: argparse.Namespace) -> int:
@@ -87,8 +87,12 @@ def _generate(args: argparse.Namespace) -> int:
     import v2p_envs
     from generator.codegen.generate import GenerateConfig, generate_task
 
+    from generator.reconstruct.depth import CameraPrior
+
     console = Console()
-    scene = _scene(args)
+    scene = scene_from(args.source, args.out, args.caption, args.objects,
+                       CameraPrior(args.intrinsics, args.fov, args.camera_height, args.camera_pitch), args.prompts,
+                       args.max_frames, not args.no_progress)
     config = GenerateConfig(backend=args.backend, model=args.model, base_url=args.base_url, samples=args.samples,
                             max_retries=args.max_retries, temperature=args.temperature, pick=not args.no_pick,
                             use_video=not args.no_video_info, timeout_s=args.timeout, price=args.price,
