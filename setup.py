@@ -51,6 +51,8 @@ setup(
         "rl": ["stable-baselines3>=2.3", "skrl>=1.4"],
         # Task-code generation with any OpenAI-compatible endpoint (`v2p generate --backend openai`).
         "llm": ["openai>=1.40"],
+        # Training jobs and sweeps on a Ray cluster (--ray-address).
+        "ray": ["ray>=2.9"],
         "test": ["pytest>=8", "pytest-benchmark>=4", "transformers>=4.45", "safetensors",
                  "stable-baselines3>=2.3", "skrl>=1.4", "openai>=1.40"],
         "gpu": ["mujoco-warp", "warp-lang"],

@@ -37,3 +37,19 @@ def test_bad_job_descriptions_are_refused():
         Job("../escape", f"{F}:add")
     with pytest.raises(V2PError, match="module:function"):
         Job("k", "no_colon")
+
+
+@pytest.mark.slow
+def test_two_jobs_through_ray_on_a_local_cluster(tmp_path):
+    ray = pytest.importorskip("ray")
+    from generator.jobs import RayRunner
+
+    try:
+        runner = RayRunner(None, num_cpus_per_job=0.5)  # a local cluster
+        results = runner.run([Job("a", f"{F}:add", {"a": 1, "b": 2}), Job("b", f"{F}:fail", {"message": "no"})],
+                             tmp_path)
+    finally:
+        ray.shutdown()
+    assert results[0].status == "done" and results[0].result["sum"] == 3
+    assert results[1].status == "failed" and "no" in results[1].error
+    assert (tmp_path / "a.json").is_file() and (tmp_path / "b.json").is_file()
