@@ -21,6 +21,7 @@ setup(
         "v2p_envs": ["generated/**/*", "assets/**/*"],
         "generator": ["templates/*.yaml", "prompts/*.txt", "reconstruct/data/**/*"],
         "benchmarks": ["RESULTS.md", "records/*.json"],
+        "leaderboard": ["entries/**/*"],
     },
     exclude_package_data={"": ["*.pyc", "*.pyo", "*/__pycache__/*"]},
     install_requires=[

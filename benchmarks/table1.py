@@ -38,7 +38,7 @@ from baselines.methods.config import BUDGET_PRESETS
 from baselines.rl import TrainConfig, evaluate_checkpoints, train
 from generator.codegen.generate import BACKENDS, GenerateConfig
 
-from .paper_figures import PAPER_TABLE1
+from baselines.paper_figures import PAPER_TABLE1
 from .results_md import RESULTS_MD, write_section
 
 __all__ = ["resolve_tasks", "main"]

@@ -27,7 +27,7 @@ pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parents[1]
 #: Folders (relative to the repo) whose every file must ship in the wheel: read at run time.
 DATA_ROOTS = ("v2p_envs/generated", "v2p_envs/assets", "generator/templates", "generator/prompts",
-              "generator/reconstruct/data")
+              "generator/reconstruct/data", "leaderboard/entries")
 _JUNK = ("__pycache__", ".pyc", ".pyo")
 
 _BLOCK_COACD = textwrap.dedent('''

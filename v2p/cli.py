@@ -1,4 +1,5 @@
-"""The ``v2p`` command line: list, run, train, evaluate, reconstruct, generate and pipeline.
+"""The ``v2p`` command line: list, run, train, evaluate, reconstruct, generate, pipeline, submit and
+leaderboard.
 
 Bad input (an unknown task, a bad flag, a broken file, a refused checkpoint) ends in one line
 on stderr and exit status 2; ``-v`` shows the traceback and INFO logs.
@@ -18,14 +19,14 @@ __all__ = ["main", "build_parser"]
 def build_parser() -> argparse.ArgumentParser:
     from generator.reconstruct.cli import add_reconstruct_parser
 
-    from .commands import evaluate, generate, listing, pipeline, run, train
+    from .commands import evaluate, generate, leaderboard_cmd, listing, pipeline, run, submit, train
     from .commands.common import HelpFormatter
 
     parser = argparse.ArgumentParser(prog="v2p", description="Video2Policy: videos -> simulated tasks -> policies",
                                      formatter_class=HelpFormatter)
     parser.add_argument("-v", "--verbose", action="store_true", help="INFO logs, and tracebacks on errors")
     subparsers = parser.add_subparsers(dest="command", required=True)
-    for module in (listing, run, train, evaluate, generate, pipeline):
+    for module in (listing, run, train, evaluate, generate, pipeline, submit, leaderboard_cmd):
         module.add_parser(subparsers)
     add_reconstruct_parser(subparsers)
     return parser

@@ -79,8 +79,9 @@ def _is_super_init(node: ast.Attribute) -> bool:
 
 
 class _Checker(ast.NodeVisitor):
-    def __init__(self) -> None:
+    def __init__(self, v2p_imports: bool = True) -> None:
         self.violations: list[Violation] = []
+        self.v2p_imports = v2p_imports
 
     def refuse(self, node: ast.AST, category: str, message: str) -> None:
         self.violations.append(Violation(category, getattr(node, "lineno", 0), message))
@@ -97,7 +98,7 @@ class _Checker(ast.NodeVisitor):
         if node.level:
             self.refuse(node, "import", f"relative import 'from {'.' * node.level}{module} import ...' is not allowed")
             return
-        if module in _V2P_IMPORTS:
+        if self.v2p_imports and module in _V2P_IMPORTS:
             allowed = _V2P_IMPORTS[module]
             for alias in node.names:
                 if allowed is not None and alias.name not in allowed:
@@ -115,7 +116,7 @@ class _Checker(ast.NodeVisitor):
 
     def _check_module(self, node: ast.AST, dotted: str) -> None:
         parts = dotted.split(".")
-        if dotted in _V2P_IMPORTS and dotted != "v2p_envs":
+        if self.v2p_imports and dotted in _V2P_IMPORTS and dotted != "v2p_envs":
             return
         if parts[0] not in ALLOWED_IMPORTS:
             self.refuse(node, "import", f"import of {dotted!r}: task code may import only "
@@ -168,14 +169,15 @@ class _Checker(ast.NodeVisitor):
     visit_AsyncFunctionDef = visit_Await = visit_AsyncFor = visit_AsyncWith = _refuse_async
 
 
-def check_source(source: str, filename: str = "task.py") -> list[Violation]:
-    """Every violation of the policy in ``source`` (empty: allowed)."""
+def check_source(source: str, filename: str = "task.py", v2p_imports: bool = True) -> list[Violation]:
+    """Every violation of the policy in ``source`` (empty: allowed). ``v2p_imports=False`` (a
+    leaderboard submission's policy code) refuses every ``v2p_envs`` import as well."""
     try:
         tree = ast.parse(source, filename=filename)
     except SyntaxError as exc:
         return [Violation("syntax", exc.lineno or 0, f"syntax error: {exc.msg}")]
     except ValueError as exc:  # e.g. null bytes
         return [Violation("syntax", 0, f"cannot parse: {exc}")]
-    checker = _Checker()
+    checker = _Checker(v2p_imports)
     checker.visit(tree)
     return checker.violations
