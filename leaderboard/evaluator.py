@@ -56,8 +56,17 @@ class EvalSettings:
 
 def private_seeds(path: Path | None = None) -> tuple[int, ...]:
     """The board's private seeds: from ``path`` (one integer per line) or the environment."""
-    text = Path(path).read_text() if path else os.environ.get("V2P_LEADERBOARD_PRIVATE_SEEDS", "")
-    seeds = tuple(int(s) for s in text.replace(",", " ").split())
+    where = str(path) if path else "V2P_LEADERBOARD_PRIVATE_SEEDS"
+    try:
+        text = Path(path).read_text() if path else os.environ.get("V2P_LEADERBOARD_PRIVATE_SEEDS", "")
+    except OSError as e:
+        raise SubmissionError(f"private seeds {where}: cannot read ({e.strerror})") from None
+    try:
+        seeds = tuple(int(s) for s in text.replace(",", " ").split())
+    except ValueError:
+        raise SubmissionError(f"private seeds {where}: expected whitespace- or comma-separated integers") from None
+    if any(not 0 <= s < 2**62 for s in seeds):
+        raise SubmissionError(f"private seeds {where}: every seed must be in [0, 2**62)")
     if not seeds:
         raise SubmissionError("no private seeds: pass --private-seeds FILE or set V2P_LEADERBOARD_PRIVATE_SEEDS")
     return seeds

@@ -9,6 +9,7 @@ import pytest
 
 from leaderboard.evaluator import EvalSettings, evaluate_submission
 from leaderboard.records import write_records
+from leaderboard.submission import SubmissionError
 from v2p_envs import GENERATED_DIR
 
 TASK = "V2P-PushLeft-v0"
@@ -118,3 +119,19 @@ def test_shipped_random_entry_is_a_valid_submission():
     from leaderboard.submission import load_submission
 
     assert load_submission(GENERATED_DIR.parents[1] / "leaderboard" / "entries" / "random").method == "random"
+
+
+def test_bad_private_seeds_name_their_source(tmp_path, monkeypatch):
+    from leaderboard.evaluator import private_seeds
+
+    bad = tmp_path / "seeds.txt"
+    bad.write_text("12 x 7\n")
+    with pytest.raises(SubmissionError, match="seeds.txt: expected whitespace- or comma-separated integers"):
+        private_seeds(bad)
+    with pytest.raises(SubmissionError, match="cannot read"):
+        private_seeds(tmp_path / "missing.txt")
+    monkeypatch.setenv("V2P_LEADERBOARD_PRIVATE_SEEDS", "5, 9")
+    assert private_seeds() == (5, 9)
+    monkeypatch.setenv("V2P_LEADERBOARD_PRIVATE_SEEDS", "-1")
+    with pytest.raises(SubmissionError, match=r"V2P_LEADERBOARD_PRIVATE_SEEDS: every seed must be in \[0, 2\*\*62\)"):
+        private_seeds()
