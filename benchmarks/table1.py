@@ -98,11 +98,17 @@ def _method_cell(env_id: str, method: str, out: Path, args: argparse.Namespace) 
     class_name = v2p_envs.resolve_task(env_id).id.removeprefix("V2P-").removesuffix("-v0")
     task = next(t for t in REFERENCE_TASKS if t.class_name == class_name)
     scene = build_reference_scene(task, out / "scene")
-    budget = dataclasses.replace(Budget.preset(args.budget), seeds=args.seeds, eval_episodes=args.episodes,
-                                 workers=args.workers, ray_address=args.ray_address,
-                                 episode_length=args.episode_length)
     codegen = GenerateConfig(backend=args.backend, model=args.model, base_url=args.base_url)
-    return run_method(method_config(method), scene, out, budget, codegen)
+    return run_method(method_config(method), scene, out, _budget(args), codegen)
+
+
+def _budget(args: argparse.Namespace) -> Budget:
+    """The preset with this run's seeds, episodes, workers and any per-field overrides."""
+    overrides = {name: getattr(args, name) for name in ("reflection_steps", "final_steps", "samples")
+                 if getattr(args, name) is not None}
+    return dataclasses.replace(Budget.preset(args.budget), seeds=args.seeds, eval_episodes=args.episodes,
+                               workers=args.workers, ray_address=args.ray_address,
+                               episode_length=args.episode_length, **overrides)
 
 
 def _fig4(env_id: str, methods: list[str], runs: Path) -> Path | None:
@@ -132,11 +138,15 @@ def _fig4(env_id: str, methods: list[str], runs: Path) -> Path | None:
     return path
 
 
+def _overridden(args: argparse.Namespace) -> bool:
+    return any(getattr(args, name) is not None for name in ("reflection_steps", "final_steps", "samples"))
+
+
 def markdown(cells: dict[tuple[str, str], dict[str, Any]], tasks: list[str], methods: list[str],
              args: argparse.Namespace, wall: float, command: str) -> str:
     machine = f"{platform.machine()} {platform.system()}, {os.cpu_count()} CPUs"
     budget = (f"reference: {args.steps:,} env steps per seed" if methods == ["reference"] else
-              f"budget {args.budget} ({Budget.preset(args.budget)})")
+              f"budget {args.budget}{' with overrides' if _overridden(args) else ''} ({_budget(args)})")
     lines = [f"<!-- {args.section}:begin -->",
              f"### Methods x tasks: ground-truth success, {args.seeds} seeds x {args.episodes} episodes", "",
              f"{dt.date.today().isoformat()} · {machine} · code generation: {args.backend}"
@@ -168,6 +178,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--model", help="the model (openai backend)")
     p.add_argument("--base-url", help="the OpenAI-compatible endpoint (openai backend)")
     p.add_argument("--budget", choices=BUDGET_PRESETS, default="cpu-small", help="the methods' compute budget")
+    p.add_argument("--reflection-steps", type=int, help="override the budget's env steps per reflection run")
+    p.add_argument("--final-steps", type=int, help="override the budget's env steps per final training run")
+    p.add_argument("--samples", type=int, help="override the budget's cap on task-code samples")
     p.add_argument("--steps", type=int, default=2_000_000, help="reference: env steps per training run")
     p.add_argument("--num-envs", type=int, default=256, help="reference: training envs")
     p.add_argument("--episode-length", type=int, help="training episode length (default: the task's, 300)")
@@ -180,8 +193,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--reuse", action="store_true", help="reuse finished runs in --runs-dir")
     p.add_argument("--quiet", "--no-progress", dest="quiet", action="store_true", help="no progress bars")
     args = p.parse_args(argv)
-    for name in ("seeds", "episodes", "steps", "num_envs", "workers"):
-        if getattr(args, name) < 1:
+    for name in ("seeds", "episodes", "steps", "num_envs", "workers", "reflection_steps", "final_steps", "samples"):
+        if getattr(args, name) is not None and getattr(args, name) < 1:
             p.error(f"--{name.replace('_', '-')} must be >= 1")
     command = shlex.join(["python", "-m", "benchmarks.table1", *(sys.argv[1:] if argv is None else argv)])
     start = time.perf_counter()

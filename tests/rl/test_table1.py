@@ -40,10 +40,11 @@ def test_the_methods_run_end_to_end_offline(tmp_path):
     import json
 
     argv = ["--methods", "cop", "robogen", "v2p", "--tasks", "PushLeft", "--seeds", "1", "--episodes", "2",
-            "--budget", "tiny", "--runs-dir", str(tmp_path / "runs"), "--quiet"]
+            "--budget", "tiny", "--final-steps", "32", "--runs-dir", str(tmp_path / "runs"), "--quiet"]
     assert main(argv) == 0
     table = (tmp_path / "runs" / "table1.md").read_text()
     assert "| V2P-PushLeft-v0 |" in table and "1.00 / 1.00" in table  # the paper's RoboGen / Eureka / V2P
+    assert "budget tiny with overrides" in table and "final_steps=32" in table
     v2p = json.loads((tmp_path / "runs" / "V2P-PushLeft-v0" / "v2p" / "method.json").read_text())
     assert v2p["backend"] == "template" and len(v2p["reflection"]["best_score_per_iteration"]) == 2
     assert v2p["metric"] == "ground_truth" and len(v2p["per_seed_success"]) == 1
