@@ -11,10 +11,14 @@ import json
 import logging
 from pathlib import Path
 
-import numpy as np
-import trimesh
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["collision_parts", "CONVEX_TOLERANCE"]
+import numpy as np
+
+if TYPE_CHECKING:  # trimesh costs ~0.5 s to import; a cached mesh never needs it
+    import trimesh
+
+__all__ = ["collision_parts", "mesh_bounds", "load_mesh", "CONVEX_TOLERANCE"]
 
 log = logging.getLogger(__name__)
 #: A mesh whose volume is within this fraction of its hull's volume is treated as convex.
@@ -28,6 +32,8 @@ def _digest(path: Path) -> str:
 
 def load_mesh(path: Path) -> trimesh.Trimesh:
     """Load one mesh file as a single Trimesh, with a message naming the file on failure."""
+    import trimesh
+
     try:
         mesh = trimesh.load(path, force="mesh", process=True)
     except Exception as exc:  # trimesh raises many types for bad files
@@ -45,20 +51,36 @@ def is_nearly_convex(mesh: trimesh.Trimesh) -> bool:
     return volume >= (1.0 - CONVEX_TOLERANCE) * hull_volume
 
 
+def _cache_key(mesh_path: Path, threshold: float, max_parts: int) -> dict[str, Any]:
+    return {"source_sha256": _digest(mesh_path), "threshold": threshold, "max_parts": max_parts}
+
+
+def _current_manifest(mesh_path: Path, key: dict[str, Any]) -> dict[str, Any] | None:
+    """The cache manifest beside ``mesh_path`` when it was made from this file and settings."""
+    manifest = mesh_path.with_name(mesh_path.name + _CACHE_SUFFIX) / "manifest.json"
+    if not manifest.is_file():
+        return None
+    saved = json.loads(manifest.read_text())
+    return saved if saved.get("key") == key else None
+
+
 def collision_parts(mesh_path: Path, threshold: float = 0.05, max_parts: int = 16) -> list[Path]:
     """Paths of the convex parts of ``mesh_path``; decomposes with CoACD on a cache miss.
 
     The cache is the folder ``<mesh>.collision/`` beside the mesh, keyed by the mesh file's hash
-    and the decomposition settings, so an edited mesh is decomposed again.
+    and the decomposition settings, so an edited mesh is decomposed again. Its manifest also
+    keeps the mesh's bounds, so building a scene from cached meshes never loads them.
     """
     mesh_path = Path(mesh_path)
     cache = mesh_path.with_name(mesh_path.name + _CACHE_SUFFIX)
-    key = {"source_sha256": _digest(mesh_path), "threshold": threshold, "max_parts": max_parts}
-    manifest = cache / "manifest.json"
-    if manifest.is_file():
-        saved = json.loads(manifest.read_text())
+    key = _cache_key(mesh_path, threshold, max_parts)
+    saved = _current_manifest(mesh_path, key)
+    if saved is not None:
         parts = [cache / name for name in saved.get("parts", [])]
-        if saved.get("key") == key and parts and all(p.is_file() for p in parts):
+        if parts and all(p.is_file() for p in parts):
+            if "bounds" not in saved:  # a cache from before bounds were kept: add them, keep the parts
+                saved["bounds"] = load_mesh(mesh_path).bounds.tolist()
+                (cache / "manifest.json").write_text(json.dumps(saved, indent=1))
             return parts
     mesh = load_mesh(mesh_path)
     if is_nearly_convex(mesh):
@@ -72,12 +94,24 @@ def collision_parts(mesh_path: Path, threshold: float = 0.05, max_parts: int = 1
         name = f"part_{i:02d}.obj"
         hull.export(cache / name)
         names.append(name)
-    manifest.write_text(json.dumps({"key": key, "parts": names}, indent=1))
+    (cache / "manifest.json").write_text(json.dumps({"key": key, "parts": names, "bounds": mesh.bounds.tolist()},
+                                                    indent=1))
     return [cache / n for n in names]
+
+
+def mesh_bounds(mesh_path: Path, threshold: float = 0.05, max_parts: int = 16) -> np.ndarray:
+    """The mesh's axis-aligned bounds (2 x 3: low, high) as trimesh reads them: from the collision
+    cache when it is current (see :func:`collision_parts`), else from the mesh file."""
+    mesh_path = Path(mesh_path)
+    saved = _current_manifest(mesh_path, _cache_key(mesh_path, threshold, max_parts))
+    if saved is not None and "bounds" in saved:
+        return np.asarray(saved["bounds"], dtype=float)
+    return np.asarray(load_mesh(mesh_path).bounds, dtype=float)
 
 
 def _decompose(mesh: trimesh.Trimesh, threshold: float, max_parts: int) -> list[trimesh.Trimesh]:
     import coacd
+    import trimesh
 
     coacd.set_log_level("error")
     parts = coacd.run_coacd(coacd.Mesh(np.asarray(mesh.vertices), np.asarray(mesh.faces)),

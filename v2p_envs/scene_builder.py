@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import mujoco
 import numpy as np
 
-from .convex import collision_parts, load_mesh
+from .convex import collision_parts, mesh_bounds
 from .robot import ROBOT_BIT, WORLD_BIT, PandaConfig, RobotIndex, add_panda
 from .scene_spec import SceneSpec, SceneSpecError
 
@@ -207,11 +207,10 @@ def _add_object(spec: mujoco.MjSpec, scene: SceneSpec, index: int, config: Scene
     if not mesh_file.is_file():
         raise SceneSpecError(source, where, f"file not found: {mesh_file}")
     try:
-        mesh = load_mesh(mesh_file)
         parts = collision_parts(mesh_file)
+        lo, hi = mesh_bounds(mesh_file)
     except ValueError as exc:
         raise SceneSpecError(source, where, str(exc)) from None
-    lo, hi = mesh.bounds
     extent = np.maximum(hi - lo, 1e-6)
     scale = np.asarray(obj.size) / extent
     offset = -(lo + hi) / 2 * scale  # body frame at the centre of the bounding box
