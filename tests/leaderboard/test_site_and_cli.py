@@ -16,6 +16,7 @@ from v2p.cli import main
 from v2p_envs import GENERATED_DIR
 
 RANDOM = GENERATED_DIR.parents[1] / "leaderboard" / "entries" / "random"
+PPO_ENTRY = GENERATED_DIR.parents[1] / "leaderboard" / "entries" / "ppo-rlgames-cpu"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync"]
@@ -50,6 +51,13 @@ def test_submit_check_through_main(capsys):
     assert "random: valid; 12 task(s)" in out and "V2P-TipOver-v0: success" in out and "PushLeft" not in out
     assert main(["submit", "check", str(RANDOM), "--tasks", "V2P-NoSuchTask-v0"]) == 2
     assert "not declared by the submission" in capsys.readouterr().err
+
+
+def test_the_shipped_ppo_entry_is_valid_and_pushes_the_box(capsys):
+    # a trained policy, not a floor: its one public-seed episode must succeed (0.90 on 3 x 10 in RESULTS)
+    assert main(["submit", "check", str(PPO_ENTRY), "--episodes", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "valid; 1 task(s)" in out and "V2P-PushLeft-v0: success 1.00" in out
 
 
 def test_an_exported_ppo_checkpoint_acts_as_trained(tmp_path):
