@@ -8,7 +8,6 @@ import mujoco
 import numpy as np
 import pytest
 import torch
-import warp as wp
 
 from v2p_envs.backends import make_backend
 from v2p_envs.backends.mujoco_warp import WarpBackend

@@ -18,7 +18,6 @@ import os
 import tempfile
 
 import mujoco
-import numpy as np
 import torch
 import warp as wp
 
