@@ -31,7 +31,8 @@ def _add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--caption", required=True, help='what happens, e.g. "throw garlic into bowl"')
     p.add_argument("--objects", nargs="+", required=True, help="names of the objects, as in the caption")
     p.add_argument("--out", type=Path, required=True, help="output folder for scene.json, meshes/, urdf/")
-    p.add_argument("--prompts", type=Path, help='JSON {"name": [x0, y0, x1, y1], ...}: boxes on frame 0 (pixels)')
+    p.add_argument("--prompts", help='boxes on frame 0 in pixels for some or all objects: inline JSON '
+                   '\'{"cup": [x0, y0, x1, y1]}\' or a JSON file; objects without a box are detected as usual')
     p.add_argument("--intrinsics", type=Intrinsics.parse, help="fx,fy,cx,cy in pixels of the input video")
     p.add_argument("--backend", choices=BACKENDS, default="offline",
                    help="offline: classical stages (default); models: Grounding DINO, SAM 2, DepthPro ...")

@@ -3,9 +3,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Callable
 
 from generator.reconstruct.depth import CameraPrior, TablePlaneDepth
-from generator.reconstruct.detect import MotionDetector, PromptBoxDetector, load_prompt_boxes
+from generator.reconstruct.detect import (MotionDetector, PromptBoxDetector, PromptedDetector, load_prompt_boxes,
+                                          prompt_source)
 from generator.reconstruct.mesh import PrimitiveFitMeshBuilder
 from generator.reconstruct.pose import FlowPnPTracker
 from generator.reconstruct.segment import GrabCutFlowSegmenter
@@ -35,14 +37,15 @@ class ModelsConfig:
 @dataclass
 class ReconstructConfig:
     """``backend`` "offline" runs the classical stages, "models" the real-model adapters (with
-    the prompt boxes, when given, in place of the detector). ``max_side`` downsizes the video
+    the prompt boxes, when given, in place of the detector for the objects they name).
+    ``prompts`` is inline JSON (a string starting with ``{``) or a JSON file. ``max_side`` downsizes the video
     (intrinsics and prompt boxes are scaled with it). ``shape_prior`` lets the offline mesh fit use the
 catalogue shape of an object named like one (``generator.assets``). ``strict`` makes one
 object's failure fatal."""
 
     out_dir: Path
     backend: str = "offline"
-    prompts: Path | None = None
+    prompts: Path | str | None = None
     camera: CameraPrior = field(default_factory=CameraPrior)
     models: ModelsConfig = field(default_factory=ModelsConfig)
     max_frames: int | None = None
@@ -75,14 +78,19 @@ def build_stages(config: ReconstructConfig, pixel_scale: float = 1.0) -> Stages:
     camera = config.camera
     if camera.intrinsics is not None and pixel_scale != 1.0:
         camera = replace(camera, intrinsics=camera.intrinsics.scaled(pixel_scale))
-    prompt = None
+    boxes: dict[str, Box] = {}
     if config.prompts is not None:
         boxes = {name: Box(b.x0 * pixel_scale, b.y0 * pixel_scale, b.x1 * pixel_scale, b.y1 * pixel_scale)
                  for name, b in load_prompt_boxes(config.prompts).items()}
-        prompt = PromptBoxDetector(boxes, source=str(config.prompts))
+
+    def with_prompts(make_rest: Callable[[], Detector]) -> Detector:
+        if not boxes:
+            return make_rest()
+        return PromptedDetector(PromptBoxDetector(boxes, source=prompt_source(config.prompts)), make_rest)
+
     if config.backend == "offline":
         return Stages(
-            detector=prompt or MotionDetector(),
+            detector=with_prompts(lambda: MotionDetector(exclude=list(boxes.values()))),
             segmenter=GrabCutFlowSegmenter(progress=config.progress),
             depth=TablePlaneDepth(camera),
             mesh=PrimitiveFitMeshBuilder(catalogue=config.shape_prior),
@@ -92,7 +100,8 @@ def build_stages(config: ReconstructConfig, pixel_scale: float = 1.0) -> Stages:
 
     m = config.models
     return Stages(
-        detector=prompt or grounding_dino.GroundingDinoDetector.load(m.detector, m.cache_dir, m.device, m.box_threshold),
+        detector=with_prompts(lambda: grounding_dino.GroundingDinoDetector.load(m.detector, m.cache_dir, m.device,
+                                                                                m.box_threshold)),
         segmenter=sam2.Sam2VideoSegmenter.load(m.segmenter, m.cache_dir, m.device, progress=config.progress),
         depth=depth.TransformersDepth.load(m.depth, m.cache_dir, m.device, camera=camera,
                                            progress=config.progress),

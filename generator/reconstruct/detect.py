@@ -1,4 +1,4 @@
-"""Offline detection on frame 0: boxes from a prompt file, or moving-region proposals.
+"""Offline detection on frame 0: boxes the user gives (per object), or moving-region proposals.
 
 The real-model detector (Grounding DINO) is ``generator.reconstruct.models.grounding_dino``.
 """
@@ -7,44 +7,54 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 import cv2
 import numpy as np
 
-from generator.reconstruct.stages import Box, Detection
+from generator.reconstruct.stages import Box, Detection, Detector
 
-__all__ = ["PromptBoxDetector", "MotionDetector", "load_prompt_boxes"]
+__all__ = ["PromptBoxDetector", "PromptedDetector", "MotionDetector", "load_prompt_boxes", "prompt_source"]
 
 log = logging.getLogger(__name__)
 
 
-def load_prompt_boxes(path: Path | str) -> dict[str, Box]:
-    """Read ``{"garlic": [x0, y0, x1, y1], ...}`` (pixels on frame 0 of the video)."""
-    path = Path(path)
+def prompt_source(prompts: Path | str) -> str:
+    """How errors name the prompts: the file, or ``--prompts (inline JSON)``."""
+    return "--prompts (inline JSON)" if _is_inline(prompts) else str(prompts)
+
+
+def _is_inline(prompts: Path | str) -> bool:
+    return isinstance(prompts, str) and prompts.lstrip().startswith("{")
+
+
+def load_prompt_boxes(prompts: Path | str) -> dict[str, Box]:
+    """Read ``{"garlic": [x0, y0, x1, y1], ...}`` (pixels on frame 0 of the video) from inline
+    JSON (a string starting with ``{``) or a JSON file."""
+    source = prompt_source(prompts)
     try:
-        data = json.loads(path.read_text())
+        data = json.loads(prompts if _is_inline(prompts) else Path(prompts).read_text())
     except FileNotFoundError:
-        raise ValueError(f"{path}: no such prompt file") from None
+        raise ValueError(f"{source}: no such prompt file (give a JSON file or inline JSON starting with '{{')") from None
     except json.JSONDecodeError as exc:
-        raise ValueError(f"{path}: not valid JSON ({exc})") from None
+        raise ValueError(f"{source}: not valid JSON ({exc})") from None
     if not isinstance(data, dict):
-        raise ValueError(f"{path}: expected an object mapping names to [x0, y0, x1, y1], got {type(data).__name__}")
+        raise ValueError(f"{source}: expected an object mapping names to [x0, y0, x1, y1], got {type(data).__name__}")
     boxes = {}
     for name, value in data.items():
         ok = isinstance(value, list) and len(value) == 4 and all(
             isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)
         if not ok:
-            raise ValueError(f"{path}: field '{name}': expected [x0, y0, x1, y1] in pixels, got {value!r:.60}")
+            raise ValueError(f"{source}: field '{name}': expected [x0, y0, x1, y1] in pixels, got {value!r:.60}")
         try:
             boxes[name] = Box(*(float(v) for v in value))
         except ValueError as exc:
-            raise ValueError(f"{path}: field '{name}': {exc}") from None
+            raise ValueError(f"{source}: field '{name}': {exc}") from None
     return boxes
 
 
 class PromptBoxDetector:
-    """Boxes given by the user (``--prompts boxes.json``)."""
+    """Boxes given by the user (``--prompts``), for every name asked."""
 
     def __init__(self, boxes: dict[str, Box], source: str = "prompt boxes") -> None:
         self.boxes = boxes
@@ -65,18 +75,40 @@ class PromptBoxDetector:
         return out
 
 
+class PromptedDetector:
+    """The user's boxes for the objects they name, another detector for the rest: a prompt is
+    per object, so a static object can be pointed at while the moved one is still found. The
+    other detector is made only when some object has no box (a model need not load)."""
+
+    def __init__(self, prompt: PromptBoxDetector, make_rest: Callable[[], Detector]) -> None:
+        self.prompt = prompt
+        self.make_rest = make_rest
+
+    def detect(self, frames: np.ndarray, names: Sequence[str]) -> Detection:
+        given = [n for n in names if n in self.prompt.boxes]
+        rest = [n for n in names if n not in self.prompt.boxes]
+        out = self.prompt.detect(frames, given)
+        if rest:
+            found = self.make_rest().detect(frames, rest)
+            out.boxes.update(found.boxes)
+            out.misses.update(found.misses)
+        return out
+
+
 class MotionDetector:
     """Regions of frame 0 that differ from the video's median background, i.e. where an object
     that moves later stands at the start. Proposals are ranked by how much the region changes over
     the video and given to the names in caption order (the first-named object is usually the one
     manipulated); objects that never move cannot be found this way: give them in a prompt file.
+    Regions mostly inside an ``exclude`` box (objects the user has boxed) are not proposed.
     """
 
     def __init__(self, diff_threshold: float = 30.0, min_area_fraction: float = 0.0005,
-                 pad_fraction: float = 0.05) -> None:
+                 pad_fraction: float = 0.05, exclude: Sequence[Box] = ()) -> None:
         self.diff_threshold = diff_threshold
         self.min_area_fraction = min_area_fraction
         self.pad_fraction = pad_fraction  # the difference image misses flat-coloured borders
+        self.exclude = tuple(exclude)
 
     def detect(self, frames: np.ndarray, names: Sequence[str]) -> Detection:
         proposals = self.proposals(frames)
@@ -109,7 +141,16 @@ class MotionDetector:
                 continue
             pad = self.pad_fraction * max(w, h) + 2
             box = Box(max(0.0, x - pad), max(0.0, y - pad), min(fg.shape[1], x + w + pad), min(fg.shape[0], y + h + pad))
+            if any(_covered(box, other) > 0.5 for other in self.exclude):
+                continue
             ranked.append((float(change[labels == k].mean()) * area, box))
         ranked.sort(key=lambda item: -item[0])
         log.debug("motion proposals: %s", ranked)
         return [box for _, box in ranked]
+
+
+def _covered(box: Box, other: Box) -> float:
+    """The fraction of ``box``'s area inside ``other``."""
+    w = min(box.x1, other.x1) - max(box.x0, other.x0)
+    h = min(box.y1, other.y1) - max(box.y0, other.y0)
+    return max(w, 0.0) * max(h, 0.0) / ((box.x1 - box.x0) * (box.y1 - box.y0))

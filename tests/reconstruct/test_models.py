@@ -9,7 +9,7 @@ import pytest
 from generator.reconstruct import ReconstructConfig, ReconstructionError, run_pipeline
 from generator.reconstruct.config import build_stages
 from generator.reconstruct.depth import CameraPrior, TablePlaneDepth
-from generator.reconstruct.detect import PromptBoxDetector
+from generator.reconstruct.detect import PromptedDetector
 from generator.reconstruct.geometry import Intrinsics, robot_table_frame
 from generator.reconstruct.models.depth import TransformersDepth
 from generator.reconstruct.models.external import FoundationPoseTracker, InstantMeshBuilder
@@ -103,7 +103,10 @@ def test_models_backend_builds_the_model_stages(model_dirs, tmp_path, push_files
     config.models.detector, config.models.segmenter = str(model_dirs["dino"]), str(model_dirs["sam2"])
     config.models.depth = str(model_dirs["depth_pro"])
     stages = build_stages(config)
-    assert isinstance(stages.detector, PromptBoxDetector)  # the user's boxes win over the detector
+    # the user's boxes win over the detector for the objects they name; every object is boxed here,
+    # so Grounding DINO is never loaded
+    assert isinstance(stages.detector, PromptedDetector) and set(stages.detector.prompt.boxes) == {"tin", "jar"}
+    stages.detector.make_rest = lambda: pytest.fail("the detector model was loaded for boxed objects")
     assert isinstance(stages.segmenter, Sam2VideoSegmenter) and isinstance(stages.depth, TransformersDepth)
     # random weights give random masks and depth: the run either writes a loadable scene or
     # reports, per object, which stage failed

@@ -59,12 +59,34 @@ def test_partial_failure_is_reported_not_silent(tmp_path, push_files, caplog):
         result = run_pipeline(video, "push tin next to jar", ["tin", "jar"], config(tmp_path, partial))
     assert [o.name for o in result.scene.objects] == ["tin"]
     failure = result.report.failures["jar"]
-    assert failure.failed_stage == "detect" and "no box named 'jar'" in failure.error
+    # the jar has no box, so motion looked for it (the tin's region excluded): it never moves
+    assert failure.failed_stage == "detect" and "needs a box in --prompts" in failure.error
     assert "jar" in caplog.text and "failed" in caplog.text
     report = json.loads((tmp_path / "out" / "report.json").read_text())
     assert report["objects"]["jar"]["ok"] is False
     with pytest.raises(ReconstructionError, match="never found"):
         run_pipeline(video, "push tin next to jar", ["tin", "jar"], config(tmp_path, partial, strict=True))
+
+
+def test_a_box_for_the_static_object_only_inline(tmp_path, push_files, push_video, caplog):
+    """Prompts are per object: the static jar boxed inline, the pushed tin still found by motion."""
+    video, prompts = push_files
+    jar_only = json.dumps({"jar": json.loads(prompts.read_text())["jar"]})
+    out = tmp_path / "inline"
+    assert main([str(video), "--caption", "push tin next to jar", "--objects", "tin", "jar", "--prompts", jar_only,
+                 "--camera-height", "0.4", "--camera-pitch", "45", "--no-progress", "--no-collision",
+                 "--out", str(out)]) == 0
+    scene = load_scene_spec(out / "scene.json")
+    assert [o.name for o in scene.objects] == ["tin", "jar"]
+    for obj in scene.objects:
+        truth = np.sort(push_video.sizes[obj.name])
+        assert np.all(np.abs(np.sort(obj.size) - truth) / truth < 0.2), (obj.name, obj.size)
+    # bad inline JSON: one line naming the option, exit 2
+    with caplog.at_level(logging.ERROR):
+        assert main([str(video), "--caption", "push tin next to jar", "--objects", "tin", "jar", "--prompts",
+                     '{"jar": [1, 2, 3]}', "--out", str(tmp_path / "bad")]) == 2
+    assert "--prompts (inline JSON): field 'jar': expected [x0, y0, x1, y1]" in caplog.text
+    assert "Traceback" not in caplog.text
 
 
 def test_object_never_found_is_one_clear_error(tmp_path, push_video):
