@@ -130,6 +130,7 @@ def _fig4(env_id: str, methods: list[str], runs: Path) -> Path | None:
         ax.plot(range(len(values)), [v if v is not None else float("nan") for v in values], marker="o", label=method)
     ax.set(xlabel="iteration", ylabel="best generated success", title=f"{env_id}: reward reflection",
            ylim=(-0.02, 1.02))
+    ax.xaxis.get_major_locator().set_params(integer=True)  # iterations are whole
     ax.legend(fontsize=8)
     fig.tight_layout()
     path = runs / f"fig4_{env_id}.png"

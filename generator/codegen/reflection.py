@@ -292,6 +292,7 @@ def _plot(samples: list[RewardSample], per_iteration: list[float | None], path: 
     ax.plot(range(len(per_iteration)), [v if v is not None else float("nan") for v in per_iteration],
             marker="o", label="best so far")
     ax.set(xlabel="iteration", ylabel="generated success rate", title=f"reflection: {title}", ylim=(-0.02, 1.02))
+    ax.xaxis.get_major_locator().set_params(integer=True)  # iterations are whole
     ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
