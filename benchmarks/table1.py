@@ -163,6 +163,8 @@ def markdown(cells: dict[tuple[str, str], dict[str, Any]], tasks: list[str], met
         lines.append(f"| {env_id} | " + " | ".join(row) + f" | {paper_text} |")
     averages = [float(np.mean([cells[(t, m)]["mean"] for t in tasks])) for m in methods]
     lines.append("| **average** | " + " | ".join(f"**{a:.2f}**" for a in averages) + " | |")
+    warnings = sorted({c["budget_warning"] for c in cells.values() if c.get("budget_warning")})
+    lines += [f"\nBudget warning: {w}." for w in warnings]
     lines.append(f"<!-- {args.section}:end -->")
     return "\n".join(lines)
 

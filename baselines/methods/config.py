@@ -17,6 +17,7 @@ import dataclasses
 from dataclasses import dataclass
 
 from v2p_envs.errors import V2PError
+from v2p_envs.vector_env import DEFAULT_EPISODE_LENGTH
 
 __all__ = ["MethodConfig", "METHODS", "ABLATIONS", "method_config", "Budget", "BUDGET_PRESETS"]
 
@@ -98,6 +99,17 @@ class Budget:
         if name not in makers:
             raise V2PError(f"unknown budget {name!r}; presets: {list(makers)}")
         return makers[name]()
+
+    def short_reflection_warning(self) -> str | None:
+        """A reflection run shorter than two episodes per env is scored on the untrained policy's
+        first (staggered, shortened) episodes, so its scores compare noise: say so, with the fix."""
+        episode_length = self.episode_length or DEFAULT_EPISODE_LENGTH
+        per_env = self.reflection_steps / self.num_envs
+        if per_env >= 2 * episode_length:
+            return None
+        return (f"reflection runs of {self.reflection_steps:,} env steps give each of {self.num_envs} envs "
+                f"{per_env:.0f} steps, under two {episode_length}-step episodes: their scores mostly measure the "
+                f"untrained policy; use >= {2 * episode_length * self.num_envs:,} reflection steps")
 
     def cap(self, method: MethodConfig) -> MethodConfig:
         """``method`` with its sample and iteration counts capped by this budget."""

@@ -93,6 +93,9 @@ def _run_rl_method(scene: SceneSpec, out_dir: Path, method: MethodConfig, budget
     task_dir = generation.task_dir
     starts = [Path(a.folder) for a in generation.attempts if a.category is None] if method.train_all_samples else []
     if method.reflection_iterations > 0 or len(starts) > 1:
+        if warning := budget.short_reflection_warning():
+            log.warning("%s: %s", method.name, warning)
+            out["budget_warning"] = warning
         client = make_client(codegen, out_dir / "generate")
         reflection = reflect(starts or [task_dir], out_dir / "reflect", ReflectionConfig(
             iterations=method.reflection_iterations, samples=method.reflection_samples,

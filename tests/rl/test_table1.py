@@ -52,3 +52,20 @@ def test_the_methods_run_end_to_end_offline(tmp_path):
     assert cop["plan_writer"].startswith("template") and cop["plan_errors"] == 0
     assert (tmp_path / "runs" / "fig4_V2P-PushLeft-v0.png").is_file()
 
+
+
+def test_a_reflection_run_shorter_than_two_episodes_per_env_is_flagged():
+    import argparse
+
+    from baselines.methods.config import Budget
+    from benchmarks.table1 import markdown
+
+    assert Budget.preset("cpu-small").short_reflection_warning() is None  # 781 steps per env >= 2 x 300
+    assert Budget.preset("tiny").short_reflection_warning() is None  # 16 steps per env, 8-step episodes
+    warning = Budget(reflection_steps=60_000, num_envs=256).short_reflection_warning()
+    assert "234 steps" in warning and ">= 153,600 reflection steps" in warning
+    args = argparse.Namespace(section="t", seeds=1, episodes=1, backend="template", budget="cpu-small", steps=1,
+                              reflection_steps=60_000, final_steps=None, samples=None, workers=1, episode_length=None,
+                              model=None, ray_address=None)
+    cells = {("V2P-TipOver-v0", "v2p"): {"mean": 0.1, "std": 0.0, "budget_warning": warning}}
+    assert f"Budget warning: {warning}." in markdown(cells, ["V2P-TipOver-v0"], ["v2p"], args, 60.0, "cmd")
