@@ -16,7 +16,7 @@ from v2p.cli import main
 from v2p_envs import GENERATED_DIR
 
 RANDOM = GENERATED_DIR.parents[1] / "leaderboard" / "entries" / "random"
-PPO_ENTRY = GENERATED_DIR.parents[1] / "leaderboard" / "entries" / "ppo-rlgames-cpu"
+PPO_ENTRY = GENERATED_DIR.parents[1] / "leaderboard" / "entries" / "ppo-rlgames-cpu-pushleft"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync"]
