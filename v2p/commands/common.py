@@ -1,9 +1,13 @@
-"""Argument types and the help formatter every ``v2p`` sub-command shares."""
+"""Argument types, the help formatter and the output console every ``v2p`` sub-command shares."""
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
-__all__ = ["HelpFormatter", "positive_int", "non_negative_int", "add_progress_flag"]
+if TYPE_CHECKING:
+    from rich.console import Console
+
+__all__ = ["HelpFormatter", "positive_int", "non_negative_int", "add_progress_flag", "output_console"]
 
 
 class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
@@ -29,3 +33,11 @@ non_negative_int = _int_at_least(0, "an integer >= 0")
 
 def add_progress_flag(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
+
+
+def output_console() -> Console:
+    """The console commands print to. Lines are never hard-wrapped (rich wraps at 80 columns when
+    stdout is not a terminal), so printed paths and ids survive pipes, logs and copy-paste whole."""
+    from rich.console import Console
+
+    return Console(soft_wrap=True)

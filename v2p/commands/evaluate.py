@@ -5,7 +5,7 @@ import argparse
 import json
 from pathlib import Path
 
-from .common import HelpFormatter, add_progress_flag, non_negative_int, positive_int
+from .common import HelpFormatter, add_progress_flag, non_negative_int, positive_int, output_console
 
 __all__ = ["add_parser"]
 
@@ -27,7 +27,6 @@ def add_parser(subparsers) -> None:
 
 
 def _eval(args: argparse.Namespace) -> int:
-    from rich.console import Console
 
     from baselines.rl import RunInfo, evaluate_checkpoints
 
@@ -35,7 +34,7 @@ def _eval(args: argparse.Namespace) -> int:
                                   progress=not args.no_progress, backend=args.backend)
     out = args.out or RunInfo.of_checkpoint(args.checkpoint[0]).run_dir / "eval.json"
     record.write(out)
-    console = Console()
+    console = output_console()
     console.print_json(json.dumps(record.to_json()))
     metric = ("ground-truth success" if record.metric == "ground_truth"
               else "generated success (this task has no ground truth)")

@@ -5,7 +5,7 @@ import argparse
 import shutil
 from pathlib import Path
 
-from .common import HelpFormatter, add_progress_flag, non_negative_int, positive_int
+from .common import HelpFormatter, add_progress_flag, non_negative_int, positive_int, output_console
 
 __all__ = ["add_parser", "scene_from"]
 
@@ -82,14 +82,13 @@ def scene_from(source: Path, out_dir: Path, caption: str | None = None, objects:
 
 
 def _generate(args: argparse.Namespace) -> int:
-    from rich.console import Console
 
     import v2p_envs
     from generator.codegen.generate import GenerateConfig, generate_task
 
     from generator.reconstruct.depth import CameraPrior
 
-    console = Console()
+    console = output_console()
     scene = scene_from(args.source, args.out, args.caption, args.objects,
                        CameraPrior(args.intrinsics, args.fov, args.camera_height, args.camera_pitch), args.prompts,
                        args.max_frames, not args.no_progress)

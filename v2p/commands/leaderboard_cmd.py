@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .common import HelpFormatter, positive_int
+from .common import HelpFormatter, positive_int, output_console
 
 __all__ = ["add_parser"]
 
@@ -33,8 +33,6 @@ def _evaluate(args: argparse.Namespace) -> int:
     import os
     import tempfile
 
-    from rich.console import Console
-
     from leaderboard.evaluator import EvalSettings, evaluate_oracle_entry, evaluate_submission, private_seeds
     from leaderboard.records import write_records
     from leaderboard.submission import TABLE1_IDS, unpack_submission
@@ -53,7 +51,7 @@ def _evaluate(args: argparse.Namespace) -> int:
                 video_dir.mkdir(parents=True, exist_ok=True)
             records = evaluate_submission(folder, args.tasks, settings, video_dir)
     paths = write_records(records, args.records)
-    console = Console()
+    console = output_console()
     for r, path in zip(records, paths):
         console.print(f"{r.submission.get('method')} · {r.task}: {r.status}, success {r.mean:.2f} +- {r.std:.2f}"
                       + (f" · {len(r.failures)} failure(s)" if r.failures else "") + f" · {path}")

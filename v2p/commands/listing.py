@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from .common import HelpFormatter
+from .common import HelpFormatter, output_console
 
 __all__ = ["add_parser", "task_rows"]
 
@@ -33,11 +33,10 @@ def task_rows() -> list[dict]:
 
 
 def _list(args: argparse.Namespace) -> int:
-    from rich.console import Console
     from rich.table import Table
 
     rows = task_rows()
-    console = Console()
+    console = output_console()
     if args.json:
         console.print_json(json.dumps(rows))
         return 0

@@ -11,7 +11,7 @@ import dataclasses
 import json
 from pathlib import Path
 
-from .common import HelpFormatter, add_progress_flag, positive_int
+from .common import HelpFormatter, add_progress_flag, positive_int, output_console
 
 __all__ = ["add_parser"]
 
@@ -43,7 +43,6 @@ def add_parser(subparsers) -> None:
 
 
 def _pipeline(args: argparse.Namespace) -> int:
-    from rich.console import Console
 
     from baselines.methods import method_config, run_method
     from generator.codegen.generate import GenerateConfig
@@ -54,7 +53,7 @@ def _pipeline(args: argparse.Namespace) -> int:
     from .generate import scene_from
     from .run import run_policy
 
-    console = Console()
+    console = output_console()
     out = args.out or Path("runs") / "pipeline" / args.video.stem
     scene = scene_from(args.video, out, args.caption, args.objects, progress=not args.no_progress)
     console.print(f"1/4 scene: {scene.task_class_name}, objects {[o.name for o in scene.objects]} · {out / 'scene'}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .common import HelpFormatter, add_progress_flag, non_negative_int, positive_int
+from .common import HelpFormatter, add_progress_flag, non_negative_int, positive_int, output_console
 
 __all__ = ["add_parser", "run_policy"]
 
@@ -57,7 +57,6 @@ def run_policy(task: str | None, policy: str, checkpoint: Path | None, episodes:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from rich.console import Console
     from rich.table import Table
 
     result, env_id = run_policy(args.task, args.policy, args.checkpoint, args.episodes, args.seed, args.device,
@@ -70,7 +69,7 @@ def _run(args: argparse.Namespace) -> int:
     for k, seed in enumerate(result.seeds):
         table.add_row(str(k), str(seed), str(result.success[k]), str(result.generated_success[k]),
                       f"{result.returns[k]:.1f}", str(result.lengths[k]))
-    console = Console()
+    console = output_console()
     console.print(table)
     console.print(f"success rate {result.success_rate:.2f} ({result.success_metric})"
                   + (f" · video {args.video}" if args.video else ""))

@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .common import HelpFormatter, positive_int
+from .common import HelpFormatter, positive_int, output_console
 
 __all__ = ["add_parser"]
 
@@ -33,13 +33,11 @@ def add_parser(subparsers) -> None:
 def _check(args: argparse.Namespace) -> int:
     import tempfile
 
-    from rich.console import Console
-
     from leaderboard.evaluator import EvalSettings, evaluate_submission
     from v2p_envs.errors import V2PError
     from leaderboard.submission import load_submission, unpack_submission
 
-    console = Console()
+    console = output_console()
     with tempfile.TemporaryDirectory() as tmp:
         folder = unpack_submission(args.submission, Path(tmp))
         submission = load_submission(folder)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .common import HelpFormatter, add_progress_flag, non_negative_int, positive_int
+from .common import HelpFormatter, add_progress_flag, non_negative_int, positive_int, output_console
 
 __all__ = ["add_parser"]
 
@@ -33,7 +33,6 @@ def add_parser(subparsers) -> None:
 
 
 def _train(args: argparse.Namespace) -> int:
-    from rich.console import Console
 
     import v2p_envs
     from baselines.rl import TrainConfig, train
@@ -52,7 +51,7 @@ def _train(args: argparse.Namespace) -> int:
                       trust_task_code=args.trust_task_code, backend=args.backend, max_time_s=args.max_time)
     result = train(cfg)
     rate = "n/a" if result.final_success_rate is None else f"{result.final_success_rate:.2f}"
-    Console().print(f"{env_id} · {args.trainer} · {result.env_steps} steps in {result.wall_time_s:.0f} s "
+    output_console().print(f"{env_id} · {args.trainer} · {result.env_steps} steps in {result.wall_time_s:.0f} s "
                     f"({result.steps_per_s:.0f} steps/s) · training success {rate}\n"
                     f"checkpoint {result.checkpoint}" + (f" (best training reward: {result.best_checkpoint})"
                                                          if result.best_checkpoint else "") +
