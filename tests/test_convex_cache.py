@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from v2p_envs.convex import collision_parts, load_mesh, mesh_bounds
+from v2p_envs.convex import collision_cache, collision_parts, load_mesh
 
 REPO = Path(__file__).resolve().parents[1]
 SHIPPED_MESHES = sorted((REPO / "v2p_envs" / "generated").glob("*/meshes/*.obj"))
@@ -22,7 +22,7 @@ def test_shipped_caches_hold_the_bounds_trimesh_reads():
     for mesh in SHIPPED_MESHES:
         manifest = json.loads((mesh.parent / f"{mesh.name}.collision" / "manifest.json").read_text())
         assert "bounds" in manifest, f"{mesh}: cache without bounds (run collision_parts on it)"
-        np.testing.assert_array_equal(mesh_bounds(mesh), load_mesh(mesh).bounds)
+        np.testing.assert_array_equal(collision_cache(mesh).bounds, load_mesh(mesh).bounds)
 
 
 def test_making_a_shipped_env_imports_no_mesh_library():
@@ -58,4 +58,4 @@ def test_an_edited_mesh_is_not_sized_from_a_stale_cache(tmp_path):
     stretched = load_mesh(mesh)
     stretched.apply_scale([2.0, 1.0, 1.0])
     stretched.export(mesh)
-    np.testing.assert_allclose(mesh_bounds(mesh), stretched.bounds)
+    np.testing.assert_allclose(collision_cache(mesh).bounds, stretched.bounds)

@@ -9,8 +9,8 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from dataclasses import dataclass
 from pathlib import Path
-
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -18,7 +18,7 @@ import numpy as np
 if TYPE_CHECKING:  # trimesh costs ~0.5 s to import; a cached mesh never needs it
     import trimesh
 
-__all__ = ["collision_parts", "mesh_bounds", "load_mesh", "CONVEX_TOLERANCE"]
+__all__ = ["CollisionCache", "collision_cache", "collision_parts", "load_mesh", "CONVEX_TOLERANCE"]
 
 log = logging.getLogger(__name__)
 #: A mesh whose volume is within this fraction of its hull's volume is treated as convex.
@@ -55,33 +55,33 @@ def _cache_key(mesh_path: Path, threshold: float, max_parts: int) -> dict[str, A
     return {"source_sha256": _digest(mesh_path), "threshold": threshold, "max_parts": max_parts}
 
 
-def _current_manifest(mesh_path: Path, key: dict[str, Any]) -> dict[str, Any] | None:
-    """The cache manifest beside ``mesh_path`` when it was made from this file and settings."""
-    manifest = mesh_path.with_name(mesh_path.name + _CACHE_SUFFIX) / "manifest.json"
-    if not manifest.is_file():
-        return None
-    saved = json.loads(manifest.read_text())
-    return saved if saved.get("key") == key else None
+@dataclass(frozen=True)
+class CollisionCache:
+    """What the cache beside a mesh holds: its convex parts and the mesh's bounds (2 x 3: low,
+    high, as trimesh reads them), so building a scene from cached meshes never loads a mesh."""
+
+    parts: list[Path]
+    bounds: np.ndarray
 
 
-def collision_parts(mesh_path: Path, threshold: float = 0.05, max_parts: int = 16) -> list[Path]:
-    """Paths of the convex parts of ``mesh_path``; decomposes with CoACD on a cache miss.
+def collision_cache(mesh_path: Path, threshold: float = 0.05, max_parts: int = 16) -> CollisionCache:
+    """The convex parts and bounds of ``mesh_path``; decomposes with CoACD on a cache miss.
 
     The cache is the folder ``<mesh>.collision/`` beside the mesh, keyed by the mesh file's hash
-    and the decomposition settings, so an edited mesh is decomposed again. Its manifest also
-    keeps the mesh's bounds, so building a scene from cached meshes never loads them.
+    and the decomposition settings, so an edited mesh is decomposed again.
     """
     mesh_path = Path(mesh_path)
     cache = mesh_path.with_name(mesh_path.name + _CACHE_SUFFIX)
+    manifest = cache / "manifest.json"
     key = _cache_key(mesh_path, threshold, max_parts)
-    saved = _current_manifest(mesh_path, key)
-    if saved is not None:
+    saved = json.loads(manifest.read_text()) if manifest.is_file() else {}
+    if saved.get("key") == key:
         parts = [cache / name for name in saved.get("parts", [])]
         if parts and all(p.is_file() for p in parts):
             if "bounds" not in saved:  # a cache from before bounds were kept: add them, keep the parts
                 saved["bounds"] = load_mesh(mesh_path).bounds.tolist()
-                (cache / "manifest.json").write_text(json.dumps(saved, indent=1))
-            return parts
+                manifest.write_text(json.dumps(saved, indent=1))
+            return CollisionCache(parts, np.asarray(saved["bounds"], dtype=float))
     mesh = load_mesh(mesh_path)
     if is_nearly_convex(mesh):
         hulls = [mesh.convex_hull]
@@ -94,19 +94,13 @@ def collision_parts(mesh_path: Path, threshold: float = 0.05, max_parts: int = 1
         name = f"part_{i:02d}.obj"
         hull.export(cache / name)
         names.append(name)
-    (cache / "manifest.json").write_text(json.dumps({"key": key, "parts": names, "bounds": mesh.bounds.tolist()},
-                                                    indent=1))
-    return [cache / n for n in names]
+    manifest.write_text(json.dumps({"key": key, "parts": names, "bounds": mesh.bounds.tolist()}, indent=1))
+    return CollisionCache([cache / n for n in names], np.asarray(mesh.bounds, dtype=float))
 
 
-def mesh_bounds(mesh_path: Path, threshold: float = 0.05, max_parts: int = 16) -> np.ndarray:
-    """The mesh's axis-aligned bounds (2 x 3: low, high) as trimesh reads them: from the collision
-    cache when it is current (see :func:`collision_parts`), else from the mesh file."""
-    mesh_path = Path(mesh_path)
-    saved = _current_manifest(mesh_path, _cache_key(mesh_path, threshold, max_parts))
-    if saved is not None and "bounds" in saved:
-        return np.asarray(saved["bounds"], dtype=float)
-    return np.asarray(load_mesh(mesh_path).bounds, dtype=float)
+def collision_parts(mesh_path: Path, threshold: float = 0.05, max_parts: int = 16) -> list[Path]:
+    """Paths of the convex parts of ``mesh_path`` (see :func:`collision_cache`)."""
+    return collision_cache(mesh_path, threshold, max_parts).parts
 
 
 def _decompose(mesh: trimesh.Trimesh, threshold: float, max_parts: int) -> list[trimesh.Trimesh]:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import mujoco
 import numpy as np
 
-from .convex import collision_parts, mesh_bounds
+from .convex import collision_cache
 from .robot import ROBOT_BIT, WORLD_BIT, PandaConfig, RobotIndex, add_panda
 from .scene_spec import SceneSpec, SceneSpecError
 
@@ -207,8 +207,9 @@ def _add_object(spec: mujoco.MjSpec, scene: SceneSpec, index: int, config: Scene
     if not mesh_file.is_file():
         raise SceneSpecError(source, where, f"file not found: {mesh_file}")
     try:
-        parts = collision_parts(mesh_file)
-        lo, hi = mesh_bounds(mesh_file)
+        cached = collision_cache(mesh_file)
+        parts = cached.parts
+        lo, hi = cached.bounds
     except ValueError as exc:
         raise SceneSpecError(source, where, str(exc)) from None
     extent = np.maximum(hi - lo, 1e-6)
