@@ -38,14 +38,9 @@ PARTS = (
 def _make(env_id: str, num_envs: int) -> tuple[Any, Any]:
     import v2p_envs  # noqa: F401  (registers the ids)
 
-    if num_envs == 1:
-        env = gym.make(env_id)
-        action = np.zeros(env.action_space.shape, dtype=np.float32)
-    else:
-        env = gym.make_vec(env_id, num_envs=num_envs)
-        action = np.zeros(env.action_space.shape, dtype=np.float32)
+    env = gym.make(env_id) if num_envs == 1 else gym.make_vec(env_id, num_envs=num_envs)
     env.reset(seed=0)
-    return env, action
+    return env, np.zeros(env.action_space.shape, dtype=np.float32)
 
 
 def operator_counts(env: Any, action: Any, steps: int = 20) -> dict[str, Any]:
