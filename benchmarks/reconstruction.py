@@ -50,6 +50,22 @@ def size_error(pred: list[float], true: list[float]) -> list[float]:
     return [abs(a - b) / b for a, b in zip(p, t)]
 
 
+def mean_mask_iou(mask: np.ndarray | None, truth: np.ndarray) -> float:
+    """Mask IoU averaged over the frames where the object is visible (0 without a mask)."""
+    if mask is None:
+        return 0.0
+    visible = [k for k in range(len(truth)) if truth[k].any()]
+    return float(np.mean([mask_iou(mask[k], truth[k]) for k in visible]))
+
+
+def add_size_fields(row: dict, size: tuple[float, ...], true_size: list[float], mesh_kind: str | None) -> None:
+    """The predicted and true sizes, their error per dimension and the mesh kind, into ``row``."""
+    row["size_pred"] = [round(v, 4) for v in size]
+    row["size_true"] = true_size
+    row["size_err"] = size_error(list(size), true_size)
+    row["mesh_kind"] = mesh_kind
+
+
 def evaluate_video(folder: Path, work: Path, shape_prior: bool) -> list[dict]:
     truth, depth_true, masks_true = load_truth(folder)
     frames = read_video(folder / "video.mp4")
@@ -77,9 +93,7 @@ def evaluate_video(folder: Path, work: Path, shape_prior: bool) -> list[dict]:
         row["detect_iou"] = box_iou(det, true_boxes[n]) if det else 0.0
         row["fail_detect"] = row["detect_iou"] < 0.5
         report = result.report.objects[n] if result else None
-        mask = result.masks.get(n) if result else None
-        visible = [k for k in range(len(frames)) if masks_true[n][k].sum() > 0]
-        row["mask_iou"] = float(np.mean([mask_iou(mask[k], masks_true[n][k]) for k in visible])) if mask is not None else 0.0
+        row["mask_iou"] = mean_mask_iou(result.masks.get(n) if result else None, masks_true[n])
         row["fail_segment"] = row["mask_iou"] < 0.5
         if result is not None:
             row["depth_d1"] = _d1(result.depth.depth[0], depth_true[0], true_boxes[n])
@@ -87,10 +101,7 @@ def evaluate_video(folder: Path, work: Path, shape_prior: bool) -> list[dict]:
             row.update(fail_mesh=True, fail_pose=True, error=report.error if report else "pipeline failed")
             continue
         obj = result.scene.object(n)
-        row["size_pred"] = [round(v, 4) for v in obj.size]
-        row["size_true"] = truth["sizes"][n]
-        row["size_err"] = size_error(list(obj.size), truth["sizes"][n])
-        row["mesh_kind"] = report.mesh_kind
+        add_size_fields(row, obj.size, truth["sizes"][n], report.mesh_kind)
         row["fail_mesh"] = max(row["size_err"]) > 0.3
         pos_pred = np.array([p[:3] for p in obj.poses])
         # the truth is in the camera frame: move it with the same transform as the scene's poses

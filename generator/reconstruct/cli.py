@@ -11,7 +11,7 @@ from generator.reconstruct.geometry import Intrinsics
 from generator.reconstruct.pipeline import run_pipeline
 from generator.reconstruct.stages import ReconstructionError
 
-__all__ = ["add_reconstruct_parser", "run_reconstruct", "main"]
+__all__ = ["add_reconstruct_parser", "add_camera_arguments", "camera_settings", "run_reconstruct", "main"]
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +26,38 @@ def add_reconstruct_parser(subparsers: argparse._SubParsersAction) -> argparse.A
     return parser
 
 
+def add_camera_arguments(p) -> None:
+    """The camera flags (``v2p reconstruct`` and ``v2p generate`` given a video); what is not given
+    is measured on the video (``generator.reconstruct.camera``), else taken from the prior."""
+    prior = CameraPrior()
+    p.add_argument("--fov", type=float,
+                   help="horizontal field of view (deg) when --intrinsics is not given (default: estimated from "
+                        f"the table's sides, else {prior.horizontal_fov_deg})")
+    p.add_argument("--camera-height", type=float,
+                   help="camera height above the table, metres (default: from --table-size when given, else "
+                        f"{prior.camera_height_m})")
+    p.add_argument("--camera-pitch", type=float,
+                   help="downward tilt of the camera, degrees (default: estimated from the table's sides, else "
+                        f"{prior.camera_pitch_deg})")
+    p.add_argument("--table-size", type=float,
+                   help="side length of the table top in metres, when known: fixes the camera height (metric scale)")
+    p.add_argument("--no-camera-estimate", action="store_true",
+                   help="take the camera from the flags and their defaults; do not measure it on the video")
+
+
+def camera_settings(args: argparse.Namespace) -> dict:
+    """``ReconstructConfig`` keyword arguments for the camera flags of ``add_camera_arguments``."""
+    prior = CameraPrior()
+    given = tuple(q for q, v in (("fov", args.fov), ("height", args.camera_height), ("pitch", args.camera_pitch))
+                  if v is not None)
+    camera = CameraPrior(args.intrinsics,
+                         prior.horizontal_fov_deg if args.fov is None else args.fov,
+                         prior.camera_height_m if args.camera_height is None else args.camera_height,
+                         prior.camera_pitch_deg if args.camera_pitch is None else args.camera_pitch)
+    return {"camera": camera, "estimate_camera": not args.no_camera_estimate, "camera_given": given,
+            "table_size_m": args.table_size}
+
+
 def _add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("video", type=Path, help="input video (mp4, avi, webm, ...)")
     p.add_argument("--caption", required=True, help='what happens, e.g. "throw garlic into bowl"')
@@ -36,13 +68,7 @@ def _add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--intrinsics", type=Intrinsics.parse, help="fx,fy,cx,cy in pixels of the input video")
     p.add_argument("--backend", choices=BACKENDS, default="offline",
                    help="offline: classical stages (default); models: Grounding DINO, SAM 2, DepthPro ...")
-    prior = CameraPrior()
-    p.add_argument("--fov", type=float, default=prior.horizontal_fov_deg,
-                   help="horizontal field of view (deg) when --intrinsics is not given (default %(default)s)")
-    p.add_argument("--camera-height", type=float, default=prior.camera_height_m,
-                   help="offline depth prior: camera height above the table, metres (default %(default)s)")
-    p.add_argument("--camera-pitch", type=float, default=prior.camera_pitch_deg,
-                   help="offline depth prior: downward tilt of the camera, degrees (default %(default)s)")
+    add_camera_arguments(p)
     models = ModelsConfig()
     p.add_argument("--detector-model", default=models.detector, help="Grounding DINO hub id or folder")
     p.add_argument("--segmenter-model", default=models.segmenter, help="SAM 2 video hub id or folder")
@@ -63,15 +89,14 @@ def _add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run_reconstruct(args: argparse.Namespace) -> int:
     """Run the sub-command; returns the exit status (0 ok, 1 partial failure, 2 failure)."""
-    config = ReconstructConfig(
-        out_dir=args.out, backend=args.backend, prompts=args.prompts,
-        camera=CameraPrior(args.intrinsics, args.fov, args.camera_height, args.camera_pitch),
-        models=ModelsConfig(args.detector_model, args.segmenter_model, args.depth_model, args.instantmesh_dir,
-                            args.foundationpose_dir, args.cache_dir, args.device),
-        max_frames=args.max_frames, max_side=args.max_side, shape_prior=not args.no_shape_prior,
-        collision=not args.no_collision,
-        strict=args.strict, progress=not args.no_progress)
     try:
+        config = ReconstructConfig(
+            out_dir=args.out, backend=args.backend, prompts=args.prompts, **camera_settings(args),
+            models=ModelsConfig(args.detector_model, args.segmenter_model, args.depth_model, args.instantmesh_dir,
+                                args.foundationpose_dir, args.cache_dir, args.device),
+            max_frames=args.max_frames, max_side=args.max_side, shape_prior=not args.no_shape_prior,
+            collision=not args.no_collision,
+            strict=args.strict, progress=not args.no_progress)
         result = run_pipeline(args.video, args.caption, args.objects, config)
     except (ReconstructionError, ValueError) as exc:
         log.error("%s", exc)

@@ -56,11 +56,23 @@ object's failure fatal."""
     collision: bool = True
     strict: bool = False
     progress: bool = True
+    #: estimate the camera (field of view, pitch, height) from the table in the first frame
+    #: (``generator.reconstruct.camera``) instead of taking ``camera`` as it is; quantities named
+    #: in ``camera_given`` ("fov", "pitch", "height") are kept from ``camera``
+    estimate_camera: bool = False
+    camera_given: tuple[str, ...] = ()
+    #: the table's side length in metres when known: the metric cue for the camera height
+    table_size_m: float | None = None
 
     def __post_init__(self) -> None:
         self.out_dir = Path(self.out_dir)
         if self.backend not in BACKENDS:
             raise ValueError(f"backend must be one of {BACKENDS}, got {self.backend!r}")
+        unknown = set(self.camera_given) - {"fov", "pitch", "height"}
+        if unknown:
+            raise ValueError(f"camera_given: expected some of 'fov', 'pitch', 'height', got {sorted(unknown)}")
+        if self.table_size_m is not None and not self.table_size_m > 0:
+            raise ValueError(f"table size must be a positive length in metres, got {self.table_size_m}")
 
 
 @dataclass

@@ -14,7 +14,8 @@ import numpy as np
 
 from generator.reconstruct.stages import Box, Detection, Detector
 
-__all__ = ["PromptBoxDetector", "PromptedDetector", "MotionDetector", "load_prompt_boxes", "prompt_source"]
+__all__ = ["PromptBoxDetector", "PromptedDetector", "MotionDetector", "StillObjectProposer", "load_prompt_boxes",
+           "prompt_source"]
 
 log = logging.getLogger(__name__)
 
@@ -99,38 +100,52 @@ class MotionDetector:
     """Regions of frame 0 that differ from the video's median background, i.e. where an object
     that moves later stands at the start. Proposals are ranked by how much the region changes over
     the video and given to the names in caption order (the first-named object is usually the one
-    manipulated); objects that never move cannot be found this way: give them in a prompt file.
-    Regions mostly inside an ``exclude`` box (objects the user has boxed) are not proposed.
+    manipulated). The names left over (objects that never move) get the still objects on the
+    table (``StillObjectProposer``), largest first; what is still missing gets one message saying
+    what to pass. Regions mostly inside an ``exclude`` box (objects the user has boxed) are not
+    proposed.
     """
 
     def __init__(self, diff_threshold: float = 30.0, min_area_fraction: float = 0.0005,
-                 pad_fraction: float = 0.05, exclude: Sequence[Box] = ()) -> None:
+                 pad_fraction: float = 0.05, exclude: Sequence[Box] = (), still_objects: bool = True) -> None:
         self.diff_threshold = diff_threshold
         self.min_area_fraction = min_area_fraction
         self.pad_fraction = pad_fraction  # the difference image misses flat-coloured borders
         self.exclude = tuple(exclude)
+        self.still = StillObjectProposer() if still_objects else None
 
     def detect(self, frames: np.ndarray, names: Sequence[str]) -> Detection:
-        proposals = self.proposals(frames)
+        moving = self.proposals(frames)
         out = Detection({})
-        for i, name in enumerate(names):
-            if i < len(proposals):
-                out.boxes[name] = proposals[i]
-            else:
-                out.misses[name] = (f"only {len(proposals)} moving region(s) on frame 0 for {len(names)} object(s); "
-                                    "an object that does not move needs a box in --prompts")
+        for name, box in zip(names, moving):
+            out.boxes[name] = box
+        rest = list(names[len(moving):])
+        still = []
+        if rest and self.still is not None:
+            gray = np.stack([cv2.cvtColor(f, cv2.COLOR_RGB2GRAY) for f in frames]).astype(np.float32)
+            moving_pixels = self._start_regions(gray) if len(frames) > 1 else None
+            still = self.still.proposals(frames[0], exclude=[*moving, *self.exclude], moving=moving_pixels)
+        for name, box in zip(rest, still):
+            out.boxes[name] = box
+        for name in rest[len(still):]:
+            out.misses[name] = (f"{len(moving)} moving and {len(still)} still region(s) on the table for "
+                                f"{len(names)} object(s), none left for '{name}'; give it a box on frame 0: "
+                                f"--prompts '{{\"{name}\": [x0, y0, x1, y1]}}'")
         return out
+
+    def _start_regions(self, gray: np.ndarray) -> np.ndarray:
+        """Pixels of frame 0 that differ from the video's median: where moved objects start."""
+        diff = np.abs(gray[0] - np.median(gray, axis=0))
+        fg = (cv2.GaussianBlur(diff, (5, 5), 0) > self.diff_threshold).astype(np.uint8)
+        fg = cv2.morphologyEx(fg, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
+        return cv2.morphologyEx(fg, cv2.MORPH_CLOSE, np.ones((7, 7), np.uint8)).astype(bool)
 
     def proposals(self, frames: np.ndarray) -> list[Box]:
         """Moving regions on frame 0, most-changing first."""
         if len(frames) < 2:
             return []
         gray = np.stack([cv2.cvtColor(f, cv2.COLOR_RGB2GRAY) for f in frames]).astype(np.float32)
-        background = np.median(gray, axis=0)
-        diff = np.abs(gray[0] - background)
-        fg = (cv2.GaussianBlur(diff, (5, 5), 0) > self.diff_threshold).astype(np.uint8)
-        fg = cv2.morphologyEx(fg, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
-        fg = cv2.morphologyEx(fg, cv2.MORPH_CLOSE, np.ones((7, 7), np.uint8))
+        fg = self._start_regions(gray).astype(np.uint8)
         count, labels, stats, _ = cv2.connectedComponentsWithStats(fg)
         min_area = self.min_area_fraction * fg.size
         change = np.abs(gray - gray[0]).mean(axis=0)
@@ -144,9 +159,93 @@ class MotionDetector:
             if any(_covered(box, other) > 0.5 for other in self.exclude):
                 continue
             ranked.append((float(change[labels == k].mean()) * area, box))
+        ranked = _merge_touching(ranked)
         ranked.sort(key=lambda item: -item[0])
         log.debug("motion proposals: %s", ranked)
         return [box for _, box in ranked]
+
+
+class StillObjectProposer:
+    """Objects that stand still on the table: regions inside the table top (``camera.table_outline``)
+    whose colour is not the table's, largest first. Regions touching a box in ``exclude`` (moving
+    objects, boxed objects) are not proposed."""
+
+    def __init__(self, colour_distance: float = 18.0, min_area_fraction: float = 0.0008,
+                 pad_fraction: float = 0.08, surrounded: float = 0.5) -> None:
+        self.colour_distance = colour_distance
+        self.surrounded = surrounded
+        self.min_area_fraction = min_area_fraction
+        self.pad_fraction = pad_fraction
+
+    def proposals(self, frame: np.ndarray, exclude: Sequence[Box] = (), moving: np.ndarray | None = None) -> list[Box]:
+        """Still objects on ``frame``; ``moving``: pixels where moved objects stand (left out)."""
+        from generator.reconstruct.camera import table_outline
+
+        outline = table_outline(frame)
+        if outline is None:
+            log.info("still objects: no table region found on frame 0")
+            return []
+        lab = cv2.cvtColor(cv2.GaussianBlur(frame, (3, 3), 0), cv2.COLOR_RGB2LAB)
+        inside = cv2.erode(outline.mask.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+        # the table's own colour near each pixel: light falls off across a table, an object is a
+        # local change; a median over a window twice an object's size does not see the object
+        filled = lab.copy()
+        filled[~outline.region] = np.median(lab[outline.region], axis=0).astype(np.uint8)
+        k = 2 * int(0.08 * min(frame.shape[:2])) + 1
+        local = cv2.medianBlur(filled, k).astype(np.float32)
+        lab = lab.astype(np.float32)
+        diff = np.sqrt(0.25 * (lab[..., 0] - local[..., 0]) ** 2 + ((lab[..., 1:] - local[..., 1:]) ** 2).sum(-1))
+        fg = (diff > self.colour_distance) & inside
+        if moving is not None:
+            fg &= ~cv2.dilate(moving.astype(np.uint8), np.ones((9, 9), np.uint8)).astype(bool)
+        fg = fg.astype(np.uint8)
+        fg = cv2.morphologyEx(fg, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
+        fg = cv2.morphologyEx(fg, cv2.MORPH_CLOSE, np.ones((5, 5), np.uint8))
+        count, labels, stats, _ = cv2.connectedComponentsWithStats(fg)
+        # the region stops a pixel or two short of every edge (edges are the fill's walls)
+        table_near = cv2.dilate(outline.region.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+        h, w = fg.shape
+        ranked = []
+        for k in range(1, count):
+            x, y, bw, bh, area = stats[k]
+            if area < self.min_area_fraction * fg.size:
+                continue
+            pad = self.pad_fraction * max(bw, bh) + 2
+            box = Box(max(0.0, x - pad), max(0.0, y - pad), min(w, x + bw + pad), min(h, y + bh + pad))
+            if any(_covered(box, other) > 0.5 for other in exclude):
+                continue
+            # an object on the table is surrounded by table (a hole in its region); a wedge of
+            # floor between the region and its convex hull is not
+            component = (labels == k).astype(np.uint8)
+            ring = cv2.dilate(component, np.ones((9, 9), np.uint8)).astype(bool) & ~component.astype(bool)
+            if table_near[ring].mean() < self.surrounded:
+                continue
+            ranked.append((int(area), box))
+        ranked.sort(key=lambda item: -item[0])
+        return [box for _, box in ranked]
+
+
+def _merge_touching(scored: list[tuple[float, Box]]) -> list[tuple[float, Box]]:
+    """Boxes that overlap or nearly touch (a gap under half the smaller one's side) are one object:
+    a moved object whose middle matches the background splits in two regions. Their union, with
+    the scores added."""
+    items = list(scored)
+    merged = True
+    while merged:
+        merged = False
+        for i in range(len(items)):
+            for j in range(i + 1, len(items)):
+                (si, a), (sj, b) = items[i], items[j]
+                gap = 0.5 * min(max(a.x1 - a.x0, a.y1 - a.y0), max(b.x1 - b.x0, b.y1 - b.y0))
+                if a.x0 < b.x1 + gap and b.x0 < a.x1 + gap and a.y0 < b.y1 + gap and b.y0 < a.y1 + gap:
+                    union = Box(min(a.x0, b.x0), min(a.y0, b.y0), max(a.x1, b.x1), max(a.y1, b.y1))
+                    items[i] = (si + sj, union)
+                    del items[j]
+                    merged = True
+                    break
+            if merged:
+                break
+    return items
 
 
 def _covered(box: Box, other: Box) -> float:

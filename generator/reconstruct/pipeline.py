@@ -11,12 +11,13 @@ from __future__ import annotations
 import json
 import logging
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
 
+from generator.reconstruct.camera import estimate_camera
 from generator.reconstruct.caption import check_objects_in_caption, task_class_name
 from generator.reconstruct.config import ReconstructConfig, Stages, build_stages
 from generator.reconstruct.export import write_object_files
@@ -57,6 +58,8 @@ class ReconstructionReport:
     num_frames: int = 0
     image_size: list[int] = field(default_factory=list)
     intrinsics: list[float] = field(default_factory=list)
+    #: the camera as estimated from the video (``camera.CameraEstimate``): figures and their sources
+    camera: dict[str, Any] = field(default_factory=dict)
     #: the table plane in camera coordinates (normal . X = offset) that the poses were moved from
     table_plane: dict[str, Any] = field(default_factory=dict)
     stage_seconds: dict[str, float] = field(default_factory=dict)
@@ -94,8 +97,10 @@ def run_pipeline(video_path: Path | str, caption: str, object_names: Sequence[st
     names = check_objects_in_caption(caption, object_names)
     frames = read_video(video_path, config.max_frames)
     frames, factor = downscale(frames, config.max_side)
-    stages = stages or build_stages(config, factor)
     report = ReconstructionReport(str(video_path), config.backend, len(frames), [frames.shape[2], frames.shape[1]])
+    if config.estimate_camera:
+        config = _with_estimated_camera(config, frames[0], factor, report)
+    stages = stages or build_stages(config, factor)
     reports = {n: ObjectReport(n) for n in names}
     report.objects = reports
     timer = _Timer(report.stage_seconds)
@@ -200,6 +205,17 @@ def _object(name: str, frames: np.ndarray, mask: np.ndarray, others: np.ndarray,
     rep.size, rep.ok = list(size), True
     return ObjectSpec(name=name, size=size, mesh_path=files.mesh, urdf_path=files.urdf, density=config.density,
                       poses=tuple(tuple(to_table.compose(p).to_list()) for p in filled))
+
+
+def _with_estimated_camera(config: ReconstructConfig, frame: np.ndarray, factor: float,
+                           report: ReconstructionReport) -> ReconstructConfig:
+    """``config`` with the camera measured on ``frame`` (the quantities not given by the user)."""
+    prior = config.camera
+    intrinsics = prior.intrinsics.scaled(factor) if prior.intrinsics is not None else None
+    estimate = estimate_camera(frame, prior, intrinsics, config.table_size_m, config.camera_given)
+    report.camera = estimate.to_dict()
+    # the prior's intrinsics are in the video's pixels; build_stages scales them
+    return replace(config, camera=estimate.prior(prior.intrinsics), estimate_camera=False)
 
 
 def _hold_missing(poses: list[Pose | None]) -> tuple[list[Pose] | None, int]:

@@ -71,16 +71,26 @@ class SyntheticVideo:
 
 def trajectory(kind: str, start: tuple[float, float], size: tuple[float, float, float], num_frames: int,
                end: tuple[float, float] | None = None, yaw0: float = 0.3) -> list[tuple[float, ...]]:
-    """Scripted table-frame poses: "static", "push", "lift", "drop" or "throw"."""
-    h = size[2]
+    """Scripted table-frame poses: "static", "push", "slide" (pushed off, slowing down), "lift",
+    "drop", "throw" or "tip" (rolled over its bottom edge along its x axis onto its side)."""
+    length, h = size[0], size[2]
     x0, y0 = start
     x1, y1 = end if end is not None else (x0 + 0.12, y0 + 0.04)
     out = []
     for k in range(num_frames):
         s = k / max(1, num_frames - 1)
-        x, y, z, yaw, roll = x0, y0, h / 2, yaw0, 0.0
+        x, y, z, yaw, roll, pitch = x0, y0, h / 2, yaw0, 0.0, 0.0
         if kind == "push":
             x, y, yaw = x0 + s * (x1 - x0), y0 + s * (y1 - y0), yaw0 + 0.6 * s
+        elif kind == "slide":
+            travel = 1.0 - (1.0 - s) ** 2
+            x, y, yaw = x0 + travel * (x1 - x0), y0 + travel * (y1 - y0), yaw0 + 0.3 * travel
+        elif kind == "tip":
+            # about the bottom edge at +length/2 along the object's x: the centre swings over it
+            pitch = 0.5 * math.pi * min(1.0, max(0.0, 1.6 * s - 0.3)) ** 2
+            shift = length / 2 * (1.0 - math.cos(pitch)) + h / 2 * math.sin(pitch)
+            x, y = x0 + shift * math.cos(yaw0), y0 + shift * math.sin(yaw0)
+            z = length / 2 * math.sin(pitch) + h / 2 * math.cos(pitch)
         elif kind == "lift":
             z = h / 2 + 0.15 * min(1.0, 1.5 * s)
         elif kind == "drop":
@@ -90,11 +100,11 @@ def trajectory(kind: str, start: tuple[float, float], size: tuple[float, float, 
             z, roll, yaw = h / 2 + 0.6 * s * (1 - s), 0.8 * s, yaw0 + 1.0 * s
         elif kind != "static":
             raise ValueError(f"unknown trajectory {kind!r}; expected one of {TRAJECTORIES}")
-        out.append((x, y, z, roll, 0.0, yaw))
+        out.append((x, y, z, roll, pitch, yaw))
     return out
 
 
-TRAJECTORIES = ("static", "push", "lift", "drop", "throw")
+TRAJECTORIES = ("static", "push", "slide", "lift", "drop", "throw", "tip")
 
 
 def render(objects: list[SyntheticObject], camera: SyntheticCamera = SyntheticCamera(), seed: int = 0) -> SyntheticVideo:

@@ -25,7 +25,7 @@ from generator.reconstruct.stages import Box
 from generator.reconstruct.synthetic import trajectory
 from generator.reconstruct.video import write_video
 
-__all__ = ["Scenario", "SCENARIOS", "RenderCamera", "render_scenario", "load_truth", "main", "DATA_DIR"]
+__all__ = ["Scenario", "SCENARIOS", "RenderCamera", "RenderObject", "render_scenario", "render_video", "load_truth", "main", "DATA_DIR"]
 
 #: The rendered test videos shipped with the package (one folder per scenario: video.mp4, truth).
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -73,6 +73,18 @@ class RenderCamera:
         f = 0.5 * self.height / math.tan(math.radians(self.fovy_deg) / 2)
         return Intrinsics(f, f, self.width / 2, self.height / 2)
 
+    @property
+    def horizontal_fov_deg(self) -> float:
+        return math.degrees(2 * math.atan(self.width / self.height * math.tan(math.radians(self.fovy_deg) / 2)))
+
+    @classmethod
+    def looking_at(cls, lookat_xy: tuple[float, float], height_m: float, pitch_deg: float, horizontal_fov_deg: float,
+                   azimuth_deg: float = 90.0, width: int = 320, height: int = 240) -> "RenderCamera":
+        """A camera ``height_m`` above the table, tilted down ``pitch_deg``, aimed at a table point."""
+        fovy = math.degrees(2 * math.atan(height / width * math.tan(math.radians(horizontal_fov_deg) / 2)))
+        return cls(width, height, (lookat_xy[0], lookat_xy[1], 0.0), height_m / math.sin(math.radians(pitch_deg)),
+                   azimuth_deg, -pitch_deg, fovy)
+
     def world_from_camera(self, table_height: float) -> Pose:
         """OpenCV camera (x right, y down, z forward) to world."""
         az, el = math.radians(self.azimuth_deg), math.radians(self.elevation_deg)
@@ -85,30 +97,61 @@ class RenderCamera:
         return Pose(np.stack([right, down, forward], axis=1), eye)
 
 
+@dataclass(frozen=True)
+class RenderObject:
+    """One object of a rendered video: its name (as in the caption), mesh file (scaled to
+    ``size``), size (l, w, h) in metres, motion label and table-frame track
+    ``(x, y, z, roll, pitch, yaw)`` per frame (``synthetic.trajectory``)."""
+
+    name: str
+    mesh_file: Path
+    size: tuple[float, float, float]
+    motion: str
+    track: list[tuple[float, ...]]
+
+
 def render_scenario(scenario: Scenario, out_dir: Path, asset_dir: Path, num_frames: int = 30,
                     camera: RenderCamera = RenderCamera(), fps: float = 15.0) -> Path:
     """Render one scenario into ``out_dir / scenario.name``; returns that folder. Meshes and
     their collision-part caches go to ``asset_dir`` (reused between runs)."""
-    os.environ.setdefault("MUJOCO_GL", "egl")
-    import mujoco
-
     from generator.assets import OBJECT_SIZES, write_object_mesh
-    from v2p_envs.scene_builder import build_scene
-    from v2p_envs.scene_spec import ObjectSpec, SceneSpec
 
-    folder = Path(out_dir) / scenario.name
-    folder.mkdir(parents=True, exist_ok=True)
     mesh_dir = Path(asset_dir).resolve()
     mesh_dir.mkdir(parents=True, exist_ok=True)
-    specs, tracks = [], {}
+    objects = []
     for kind, motion, start, end in scenario.objects:
         if not (mesh_dir / f"{kind}.obj").is_file():
             write_object_mesh(kind, mesh_dir / f"{kind}.obj")
-        specs.append(ObjectSpec(kind, OBJECT_SIZES[kind], f"{kind}.obj"))
-        tracks[kind] = trajectory(motion, start, OBJECT_SIZES[kind], num_frames, end=end, yaw0=0.2)
-    scene = SceneSpec(scenario.caption, "Render", scenario.caption, tuple(specs), source_dir=mesh_dir)
+        size = OBJECT_SIZES[kind]
+        objects.append(RenderObject(kind, mesh_dir / f"{kind}.obj", size, motion,
+                                    trajectory(motion, start, size, num_frames, end=end, yaw0=0.2)))
+    return render_video(Path(out_dir) / scenario.name, scenario.caption, objects, camera, fps)
+
+
+def render_video(folder: Path, caption: str, objects: list[RenderObject], camera: RenderCamera = RenderCamera(),
+                 fps: float = 15.0, extra_truth: dict | None = None) -> Path:
+    """Film ``objects`` on the env's table (robot hidden) into ``folder``: ``video.mp4``,
+    ``truth.json`` and ``truth.npz``; returns the folder. Needs MUJOCO_GL=egl or osmesa."""
+    os.environ.setdefault("MUJOCO_GL", "egl")
+    import mujoco
+
+    from v2p_envs.scene_builder import build_scene
+    from v2p_envs.scene_spec import ObjectSpec, SceneSpec
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    num_frames = len(objects[0].track)
+    specs = tuple(ObjectSpec(o.name, tuple(o.size), str(Path(o.mesh_file).resolve())) for o in objects)
+    scene = SceneSpec(caption, "Render", caption, specs, source_dir=Path(objects[0].mesh_file).resolve().parent)
     built = build_scene(scene)
     model, data = built.model, mujoco.MjData(built.model)
+    names = [o.name for o in objects]
+    geom_ids = {n: model.geom(f"{n}_visual").id for n in names}
+    # only the table, the floor and the objects are filmed: the robot's visuals go to a hidden group
+    shown = set(geom_ids.values())
+    for g in range(model.ngeom):
+        if model.geom_group[g] == 2 and g not in shown:
+            model.geom_group[g] = 4
     table_h = built.config.table_height
     renderer = mujoco.Renderer(model, camera.height, camera.width)
     renderer.scene.flags[mujoco.mjtRndFlag.mjRND_SHADOW] = False
@@ -120,16 +163,14 @@ def render_scenario(scenario: Scenario, out_dir: Path, asset_dir: Path, num_fram
     options = mujoco.MjvOption()
     options.geomgroup[:] = [1, 1, 1, 0, 0, 0]
     cam_from_world = camera.world_from_camera(table_h).inverse()
-    names = [o.name for o in specs]
-    geom_ids = {n: model.geom(f"{n}_visual").id for n in names}
     frames = np.empty((num_frames, camera.height, camera.width, 3), np.uint8)
     depth = np.empty((num_frames, camera.height, camera.width), np.uint16)
     masks = np.zeros((len(names), num_frames, camera.height, camera.width), bool)
     poses: dict[str, list[list[float]]] = {n: [] for n in names}
     for k in range(num_frames):
-        for n in names:
-            x, y, z, roll, pitch, yaw = tracks[n][k]
-            adr = built.object_qpos_adr[n]
+        for o in objects:
+            x, y, z, roll, pitch, yaw = o.track[k]
+            adr = built.object_qpos_adr[o.name]
             quat = np.empty(4)
             mujoco.mju_euler2Quat(quat, np.array([roll, pitch, yaw]), "XYZ")
             data.qpos[adr:adr + 7] = [x, y, table_h + z, *quat]
@@ -155,16 +196,18 @@ def render_scenario(scenario: Scenario, out_dir: Path, asset_dir: Path, num_fram
     intr = camera.intrinsics
     eye = camera.world_from_camera(table_h).translation
     truth = {
-        "caption": scenario.caption,
+        "caption": caption,
         "objects": names,
         "intrinsics": [intr.fx, intr.fy, intr.cx, intr.cy],
         "camera_height_m": float(eye[2] - table_h),
         "camera_pitch_deg": -camera.elevation_deg,
+        "horizontal_fov_deg": camera.horizontal_fov_deg,
         "image_size": [camera.width, camera.height],
-        "sizes": {n: list(OBJECT_SIZES[n]) for n in names},
+        "sizes": {o.name: [float(v) for v in o.size] for o in objects},
         "boxes": {n: _box(masks[i, 0]) for i, n in enumerate(names)},
         "poses": poses,
-        "trajectories": {kind: motion for kind, motion, _, _ in scenario.objects},
+        "trajectories": {o.name: o.motion for o in objects},
+        **(extra_truth or {}),
     }
     (folder / "truth.json").write_text(json.dumps(truth, indent=1) + "\n")
     log.info("rendered %s: %d frames", folder, num_frames)

@@ -60,7 +60,7 @@ def test_partial_failure_is_reported_not_silent(tmp_path, push_files, caplog):
     assert [o.name for o in result.scene.objects] == ["tin"]
     failure = result.report.failures["jar"]
     # the jar has no box, so motion looked for it (the tin's region excluded): it never moves
-    assert failure.failed_stage == "detect" and "needs a box in --prompts" in failure.error
+    assert failure.failed_stage == "detect" and """--prompts '{"jar": [x0, y0, x1, y1]}'""" in failure.error
     assert "jar" in caplog.text and "failed" in caplog.text
     report = json.loads((tmp_path / "out" / "report.json").read_text())
     assert report["objects"]["jar"]["ok"] is False

@@ -15,7 +15,7 @@ _VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".webm", ".mkv", ".m4v")
 def add_parser(subparsers) -> None:
     from generator.codegen.generate import BACKENDS, GenerateConfig
     from generator.codegen.llm import PriceTable
-    from generator.reconstruct.depth import CameraPrior
+    from generator.reconstruct.cli import add_camera_arguments
     from generator.reconstruct.geometry import Intrinsics
 
     defaults = GenerateConfig()
@@ -49,12 +49,9 @@ def add_parser(subparsers) -> None:
     p.add_argument("--emit", action="store_true", help="also write the chosen task into --emit-dir and register it")
     p.add_argument("--emit-dir", type=Path, help="where --emit writes (default: v2p_envs/generated/, where "
                                                  "`import v2p_envs` registers it)")
-    prior = CameraPrior()
     video = p.add_argument_group("reconstruction (when the source is a video)")
     video.add_argument("--intrinsics", type=Intrinsics.parse, help="fx,fy,cx,cy in pixels")
-    video.add_argument("--fov", type=float, default=prior.horizontal_fov_deg, help="horizontal field of view, deg")
-    video.add_argument("--camera-height", type=float, default=prior.camera_height_m, help="metres above the table")
-    video.add_argument("--camera-pitch", type=float, default=prior.camera_pitch_deg, help="downward tilt, deg")
+    add_camera_arguments(video)
     video.add_argument("--prompts", type=Path, help='JSON {"name": [x0, y0, x1, y1]}: boxes on frame 0')
     video.add_argument("--max-frames", type=positive_int, help="use only the first N frames")
     add_progress_flag(p)
@@ -62,8 +59,10 @@ def add_parser(subparsers) -> None:
 
 
 def scene_from(source: Path, out_dir: Path, caption: str | None = None, objects: list[str] | None = None,
-               camera=None, prompts: Path | None = None, max_frames: int | None = None, progress: bool = True):
-    """The SceneSpec of a scene folder, or of a video reconstructed into ``out_dir/scene``."""
+               camera: dict | None = None, prompts: Path | None = None, max_frames: int | None = None,
+               progress: bool = True):
+    """The SceneSpec of a scene folder, or of a video reconstructed into ``out_dir/scene``;
+    ``camera``: ``ReconstructConfig`` camera settings (``generator.reconstruct.cli.camera_settings``)."""
     from generator.reconstruct.config import ReconstructConfig
     from generator.reconstruct.depth import CameraPrior
     from generator.reconstruct.pipeline import run_pipeline
@@ -76,8 +75,9 @@ def scene_from(source: Path, out_dir: Path, caption: str | None = None, objects:
         raise V2PError(f"{source}: expected a scene folder (with scene.json) or a video file ({', '.join(_VIDEO_SUFFIXES)})")
     if not caption or not objects:
         raise V2PError("a video needs --caption and --objects (the object names as the caption says them)")
-    config = ReconstructConfig(out_dir=out_dir / "scene", prompts=prompts, max_frames=max_frames,
-                               camera=camera or CameraPrior(), progress=progress)
+    settings = camera if camera is not None else {"camera": CameraPrior(), "estimate_camera": True}
+    config = ReconstructConfig(out_dir=out_dir / "scene", prompts=prompts, max_frames=max_frames, progress=progress,
+                               **settings)
     return run_pipeline(source, caption, objects, config).scene
 
 
@@ -86,11 +86,10 @@ def _generate(args: argparse.Namespace) -> int:
     import v2p_envs
     from generator.codegen.generate import GenerateConfig, generate_task
 
-    from generator.reconstruct.depth import CameraPrior
+    from generator.reconstruct.cli import camera_settings
 
     console = output_console()
-    scene = scene_from(args.source, args.out, args.caption, args.objects,
-                       CameraPrior(args.intrinsics, args.fov, args.camera_height, args.camera_pitch), args.prompts,
+    scene = scene_from(args.source, args.out, args.caption, args.objects, camera_settings(args), args.prompts,
                        args.max_frames, not args.no_progress)
     config = GenerateConfig(backend=args.backend, model=args.model, base_url=args.base_url, samples=args.samples,
                             max_retries=args.max_retries, temperature=args.temperature, pick=not args.no_pick,
