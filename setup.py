@@ -55,8 +55,10 @@ setup(
         # Training jobs and sweeps on a Ray cluster (--ray-address).
         "ray": ["ray>=2.9"],
         "test": ["pytest>=8", "pytest-benchmark>=4", "transformers>=4.45", "safetensors",
-                 "stable-baselines3>=2.3", "skrl>=1.4", "openai>=1.40"],
+                 "stable-baselines3>=2.3", "skrl>=1.4", "openai>=1.40", "h5py"],
         "gpu": ["mujoco-warp", "warp-lang"],
+        # Behaviour cloning datasets (robomimic HDF5 layout) and checkpoints.
+        "bc": ["h5py", "safetensors"],
     },
     entry_points={"console_scripts": ["v2p=v2p.cli:main"]},
 )

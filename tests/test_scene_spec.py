@@ -59,3 +59,18 @@ def test_scene_round_trip_keeps_pose_tracks(tmp_path):
     shutil.copy(SOURCE / "meshes" / "block.obj", tmp_path / "meshes" / "block.obj")
     (tmp_path / "scene.json").write_text(json.dumps(data))
     assert load_scene_spec(tmp_path / "scene.json").objects[0].poses == track
+
+
+def test_object_colour_is_checked_and_kept(task_copy):
+    path = edit_scene(task_copy, lambda d: d["objects"][0].update(rgba=[1.2, 0, 0, 1]))
+    with pytest.raises(SceneSpecError, match=r"objects\[0\]\.rgba.*in \[0, 1\]"):
+        load_scene_spec(path)
+    path = edit_scene(task_copy, lambda d: d["objects"][0].update(rgba=[0.1, 0.2, 0.3, 1.0]))
+    scene = load_scene_spec(path)
+    assert scene.objects[0].rgba == (0.1, 0.2, 0.3, 1.0) and scene.objects[0].to_dict()["rgba"] == [0.1, 0.2, 0.3, 1.0]
+    env = v2p_envs.make_vec(task_copy, num_envs=1).unwrapped
+    try:
+        geom = env.built.model.geom(f"{scene.objects[0].name}_visual")
+        assert list(geom.rgba) == pytest.approx([0.1, 0.2, 0.3, 1.0])
+    finally:
+        env.close()

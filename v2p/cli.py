@@ -19,14 +19,14 @@ __all__ = ["main", "build_parser"]
 def build_parser() -> argparse.ArgumentParser:
     from generator.reconstruct.cli import add_reconstruct_parser
 
-    from .commands import evaluate, generate, leaderboard_cmd, listing, pipeline, run, submit, train
+    from .commands import bc, evaluate, generate, leaderboard_cmd, listing, pipeline, run, submit, train
     from .commands.common import HelpFormatter
 
     parser = argparse.ArgumentParser(prog="v2p", description="Video2Policy: videos -> simulated tasks -> policies",
                                      formatter_class=HelpFormatter)
     parser.add_argument("-v", "--verbose", action="store_true", help="INFO logs, and tracebacks on errors")
     subparsers = parser.add_subparsers(dest="command", required=True)
-    for module in (listing, run, train, evaluate, generate, pipeline, submit, leaderboard_cmd):
+    for module in (listing, run, train, evaluate, generate, pipeline, submit, leaderboard_cmd, bc):
         module.add_parser(subparsers)
     add_reconstruct_parser(subparsers)
     return parser

@@ -38,5 +38,14 @@ class SceneRenderer:
         self._renderer.update_scene(data, camera=self.camera, scene_option=self._options)
         return self._renderer.render()
 
+    def render_segmentation(self, data: mujoco.MjData) -> np.ndarray:
+        """The geom id seen at each pixel (height x width, int32; -1 where no geom is seen)."""
+        self._renderer.enable_segmentation_rendering()
+        try:
+            self._renderer.update_scene(data, camera=self.camera, scene_option=self._options)
+            return self._renderer.render()[..., 0].astype(np.int32)
+        finally:
+            self._renderer.disable_segmentation_rendering()
+
     def close(self) -> None:
         self._renderer.close()

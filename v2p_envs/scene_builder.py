@@ -220,7 +220,7 @@ def _add_object(spec: mujoco.MjSpec, scene: SceneSpec, index: int, config: Scene
         body.mocap = True
     else:
         body.add_freejoint(name=f"{obj.name}_free")
-    rgba = _object_color(obj.name)
+    rgba = list(obj.rgba) if obj.rgba is not None else _object_color(obj.name)
 
     def add_meshes(mesh_name: str, file: str, collides: bool) -> None:
         spec.add_mesh(name=mesh_name, file=file, scale=scale.tolist())

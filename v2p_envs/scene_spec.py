@@ -50,6 +50,8 @@ class ObjectSpec:
     friction: float = 1.0
     fixed: bool = False
     poses: tuple[tuple[float, ...], ...] = ()
+    #: display colour (r, g, b, a in 0..1); None: a stable colour from the name
+    rgba: tuple[float, float, float, float] | None = None
 
     @property
     def first_pose(self) -> tuple[float, ...] | None:
@@ -79,6 +81,8 @@ class ObjectSpec:
             "fixed": self.fixed,
             "poses": [list(p) for p in self.poses],
         }
+        if self.rgba is not None:
+            out["rgba"] = list(self.rgba)
         if self.poses:
             # What the paper feeds the LLM: first/last poses and their difference.
             out["pose_first"] = list(self.first_pose)
@@ -245,7 +249,12 @@ class _Reader:
         if not isinstance(raw_poses, list):
             raise self.fail(f"{p}poses", f"expected a list of [x, y, z, qw, qx, qy, qz], got {raw_poses!r:.60}")
         poses = tuple(self.vector(pose, f"{p}poses[{k}]", POSE_LENGTH) for k, pose in enumerate(raw_poses))
-        return ObjectSpec(name, size, mesh_path, urdf_path, density, friction, fixed, poses)
+        rgba = None
+        if raw.get("rgba") is not None:
+            rgba = self.vector(raw["rgba"], f"{p}rgba", 4)
+            if not all(0.0 <= v <= 1.0 for v in rgba):
+                raise self.fail(f"{p}rgba", f"expected 4 numbers in [0, 1] (r, g, b, alpha), got {list(rgba)}")
+        return ObjectSpec(name, size, mesh_path, urdf_path, density, friction, fixed, poses, rgba)
 
 
 def _quat_conj(q: tuple[float, ...] | list[float]) -> tuple[float, ...]:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 import gymnasium as gym
 import numpy as np
@@ -179,6 +179,33 @@ class V2PVectorEnv(VectorEnv):
         return tuple(self.render_env(i) for i in range(self.num_envs))
 
     def render_env(self, env_index: int) -> np.ndarray:
+        return self._render_one(env_index, segmentation=False)
+
+    def render_batch(self, env_ids: Sequence[int] | None = None,
+                     segmentation: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
+        """Frames of many envs in one call (the data engine's camera): RGB ``uint8 [N, H, W, 3]``
+        and, with ``segmentation``, labels ``uint8 [N, H, W]``: 0 table and background, 1 robot,
+        2 + k the scene's k-th object."""
+        ids = range(self.num_envs) if env_ids is None else [int(i) for i in env_ids]
+        rgb = np.stack([self._render_one(i, segmentation=False) for i in ids])
+        if not segmentation:
+            return rgb, None
+        lookup = self._segmentation_lookup()
+        seg = np.stack([lookup[self._render_one(i, segmentation=True) + 1] for i in ids])
+        return rgb, seg
+
+    def _segmentation_lookup(self) -> np.ndarray:
+        """geom id + 1 -> label: 0 for the world's own geoms (table, floor) and no geom, 2 + k for
+        object k's geoms, 1 for every other body's (the robot)."""
+        model = self.built.model
+        objects = {model.body(o.name).id: 2 + k for k, o in enumerate(self.scene.objects)}
+        lookup = np.zeros(model.ngeom + 1, np.uint8)
+        for g in range(model.ngeom):
+            body = int(model.geom_bodyid[g])
+            lookup[g + 1] = objects.get(body, 0 if body == 0 else 1)
+        return lookup
+
+    def _render_one(self, env_index: int, segmentation: bool) -> np.ndarray:
         if not 0 <= int(env_index) < self.num_envs:
             raise EnvArgumentError(f"env_index must be in [0, {self.num_envs}), got {env_index}")
         randomizer = self.randomizer if self.randomizer and self.randomizer.size_enabled else None
@@ -189,7 +216,8 @@ class V2PVectorEnv(VectorEnv):
                                            width=width, height=height, antialias=self.antialias)
         if randomizer:
             randomizer.load_render_model(int(env_index))
-        return self._renderer.render(self.sim.backend.mj_data(int(env_index)))
+        data = self.sim.backend.mj_data(int(env_index))
+        return self._renderer.render_segmentation(data) if segmentation else self._renderer.render(data)
 
     def close(self, **kwargs: Any) -> None:
         if self._renderer is not None:
