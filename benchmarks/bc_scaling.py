@@ -92,6 +92,12 @@ def _evaluate(run: Path, held_out, seeds: int, episodes: int, max_steps: int, pr
     return out
 
 
+def evaluate_runs(runs: dict[str, Path], held_out, seeds: int, episodes: int, max_steps: int,
+                  progress: bool) -> dict[str, dict]:
+    """Each trained policy folder on the held-out tasks (cached in the folder's eval.json)."""
+    return {name: _evaluate(run, held_out, seeds, episodes, max_steps, progress) for name, run in runs.items()}
+
+
 def _summary(rows, seeds: int) -> dict:
     per_seed = [float(np.mean([r.success_rate for r in rows if r.seed == s])) for s in range(seeds)]
     by_split = {split: float(np.mean([r.success_rate for r in rows if r.split == split]))

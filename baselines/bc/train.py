@@ -100,15 +100,24 @@ def train_bc(data: Path, out_dir: Path, config: BCConfig, tasks: set[str] | None
     return out_dir
 
 
-def load_policy(run_dir: Path) -> tuple[BCPolicyNet, BCConfig]:
-    """The trained network (eval mode) and its config from a ``train_bc`` folder."""
+def load_policy(run_dir: Path) -> tuple[torch.nn.Module, BCConfig]:
+    """The trained network (eval mode) and a config with its image size, from a ``v2p bc train``
+    folder: the ResNet18 BC policy or the video-prediction policy (``bc.json`` says which)."""
     run_dir = Path(run_dir)
     meta = run_dir / "bc.json"
     if not meta.is_file() or not (run_dir / "policy.safetensors").is_file():
         raise FileNotFoundError(f"{run_dir}: no BC checkpoint (policy.safetensors + bc.json); train with v2p bc train")
     from safetensors.torch import load_file
 
-    config = replace(BCConfig(), **json.loads(meta.read_text())["config"])
-    net = BCPolicyNet(hidden=config.hidden)
+    record = json.loads(meta.read_text())
+    if record.get("kind") == "video":
+        from .video_policy import VideoPolicy, VideoPolicyConfig
+
+        video = VideoPolicyConfig(**record["config"])
+        net = VideoPolicy(video.horizon, video.width)
+        config = replace(BCConfig(), image_size=video.image_size, seed=video.seed)
+    else:
+        config = replace(BCConfig(), **record["config"])
+        net = BCPolicyNet(hidden=config.hidden)
     net.load_state_dict(load_file(str(run_dir / "policy.safetensors")))
     return net.eval(), config

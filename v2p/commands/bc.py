@@ -2,6 +2,7 @@
 
     v2p bc collect runs/lift_family --out runs/bc/data.hdf5 --tasks 10 --episodes 10
     v2p bc train runs/bc/data.hdf5 --out runs/bc/n10 --preset cpu
+    v2p bc train runs/bc/data.hdf5 --out runs/bc/video_k4 --policy video --horizon 4
     v2p bc eval runs/bc/n10 --family runs/lift_family --split held_out --episodes 10 --seeds 3
 """
 from __future__ import annotations
@@ -46,6 +47,11 @@ def add_parser(subparsers) -> None:
     t.add_argument("--batch-size", type=positive_int, help="override the preset's batch size")
     t.add_argument("--backbone-weights", type=Path, help="torchvision resnet18 state dict (.safetensors or .pth)")
     t.add_argument("--seed", type=non_negative_int, default=0)
+    t.add_argument("--policy", choices=("resnet18", "video"), default="resnet18",
+                   help="resnet18: the paper's BC; video: a video-prediction model with an action head")
+    t.add_argument("--horizon", type=positive_int, default=4, help="video: frames the video model predicts")
+    t.add_argument("--mode", choices=("two_stage", "joint"), default="two_stage",
+                   help="video: freeze the video model before the action head, or train both together")
     add_progress_flag(t)
     t.set_defaults(handler=_train)
 
@@ -111,7 +117,16 @@ def _train(args: argparse.Namespace) -> int:
         episodes, _ = read_episodes(args.data)
         tasks = set(list(dict.fromkeys(e.task for e in episodes))[: args.tasks])
     try:
-        out = train_bc(args.data, args.out, config, tasks, progress=not args.no_progress)
+        if args.policy == "video":
+            from baselines.bc.video_policy import VideoPolicyConfig, train_video_policy
+
+            video = VideoPolicyConfig(horizon=args.horizon, mode=args.mode, seed=args.seed,
+                                      batch_size=args.batch_size or VideoPolicyConfig.batch_size)
+            if args.epochs:
+                video = replace(video, video_epochs=args.epochs, action_epochs=args.epochs)
+            out = train_video_policy(args.data, args.out, video, tasks, progress=not args.no_progress)
+        else:
+            out = train_bc(args.data, args.out, config, tasks, progress=not args.no_progress)
     except ValueError as exc:
         raise FileNotFoundError(str(exc)) from None
     record = json.loads((out / "bc.json").read_text())
