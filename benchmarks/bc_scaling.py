@@ -98,6 +98,16 @@ def evaluate_runs(runs: dict[str, Path], held_out, seeds: int, episodes: int, ma
     return {name: _evaluate(run, held_out, seeds, episodes, max_steps, progress) for name, run in runs.items()}
 
 
+def results_table(results: dict[str, dict]) -> list[str]:
+    """Markdown rows: per policy, held-out success overall and per held-out split."""
+    lines = ["| policy | held-out success (mean +- std over seeds) | novel colour/scale of seen kinds | unseen kinds |",
+             "|---|---|---|---|"]
+    for name, r in results.items():
+        lines.append(f"| {name} | {r['mean']:.2f} +- {r['std']:.2f} | {r['by_split'].get('held_out_seen', float('nan')):.2f} "
+                     f"| {r['by_split'].get('held_out_unseen', float('nan')):.2f} |")
+    return lines
+
+
 def _summary(rows, seeds: int) -> dict:
     per_seed = [float(np.mean([r.success_rate for r in rows if r.seed == s])) for s in range(seeds)]
     by_split = {split: float(np.mean([r.success_rate for r in rows if r.split == split]))
@@ -193,11 +203,7 @@ def main(argv: list[str] | None = None) -> int:
              f"Data: oracle {collected['oracle'][0]} episodes, CoP {collected['cop'][0]} episodes "
              f"({args.episodes_per_task} attempts per task, {args.image_size} px, action noise 0.02); "
              f"BC: ResNet18 from random weights, {args.epochs} epochs.", "",
-             "| policy | held-out success (mean +- std over seeds) | novel colour/scale of seen kinds | unseen kinds |",
-             "|---|---|---|---|"]
-    for name, r in results.items():
-        lines.append(f"| {name} | {r['mean']:.2f} +- {r['std']:.2f} | {r['by_split'].get('held_out_seen', float('nan')):.2f} "
-                     f"| {r['by_split'].get('held_out_unseen', float('nan')):.2f} |")
+             *results_table(results)]
     text = "\n".join(lines) + "\n"
     print(text)
     if args.update_results:

@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 from baselines.bc.video_policy import VideoPolicyConfig, train_video_policy
-from benchmarks.bc_scaling import evaluate_runs
+from benchmarks.bc_scaling import evaluate_runs, results_table
 from benchmarks.results_md import write_section
 from generator.lift_family import load_family
 
@@ -60,11 +60,7 @@ def main(argv: list[str] | None = None) -> int:
              f"{minutes:.0f} min in all · `{command.strip()}`", "",
              f"Video policy: U-Net (width 32) from random weights, {args.epochs} epochs per stage, on the oracle data "
              "of every training task.", "",
-             "| policy | held-out success (mean +- std over seeds) | novel colour/scale of seen kinds | unseen kinds |",
-             "|---|---|---|---|"]
-    for name, r in {**{k: v for k, v in bc.items() if k.endswith("N=100")}, **results}.items():
-        lines.append(f"| {name} | {r['mean']:.2f} +- {r['std']:.2f} | {r['by_split'].get('held_out_seen', float('nan')):.2f} "
-                     f"| {r['by_split'].get('held_out_unseen', float('nan')):.2f} |")
+             *results_table({**{k: v for k, v in bc.items() if k.endswith("N=100")}, **results})]
     text = "\n".join(lines) + "\n"
     print(text)
     if args.update_results:
