@@ -17,8 +17,6 @@ import argparse
 import json
 import logging
 import os
-import platform
-import sys
 import tempfile
 import time
 from dataclasses import replace
@@ -31,7 +29,7 @@ from baselines.bc.dataset import read_episodes, write_card, write_dataset
 from baselines.bc.engine import CollectConfig, collect_task, oracle_for
 from baselines.bc.evaluate import evaluate_task
 from baselines.bc.train import PRESETS, load_policy, train_bc
-from benchmarks.results_md import write_section
+from benchmarks.results_md import run_stamp, write_section
 from generator.lift_family import family_specs, load_family, write_family
 
 log = logging.getLogger(__name__)
@@ -195,11 +193,9 @@ def main(argv: list[str] | None = None) -> int:
     (args.out / "results.json").write_text(json.dumps({"collected": collected, "results": results}, indent=1) + "\n")
     _figure(args.out / "fig6_bc_scaling.png", args.tasks, [results[f"BC-V2P (oracle data), N={n}"] for n in args.tasks],
             results["CoP (template plans)"]["mean"])
-    command = "python -m benchmarks.bc_scaling " + " ".join(sys.argv[1:] if argv is None else argv)
     lines = [f"### BC from generated data: {len(train)} training tasks, {len(held_out)} held out, "
              f"{args.eval_seeds} seeds x {args.eval_episodes} episodes", "",
-             f"{time.strftime('%Y-%m-%d')} · {platform.machine()} {platform.system()}, {os.cpu_count()} CPUs · "
-             f"{minutes:.0f} min in all · `{command.strip()}`", "",
+             run_stamp("benchmarks.bc_scaling", argv, minutes), "",
              f"Data: oracle {collected['oracle'][0]} episodes, CoP {collected['cop'][0]} episodes "
              f"({args.episodes_per_task} attempts per task, {args.image_size} px, action noise 0.02); "
              f"BC: ResNet18 from random weights, {args.epochs} epochs.", "",

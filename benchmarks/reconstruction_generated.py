@@ -21,9 +21,6 @@ import argparse
 import json
 import logging
 import math
-import os
-import platform
-import sys
 import time
 from pathlib import Path
 
@@ -31,7 +28,7 @@ import numpy as np
 from tqdm import tqdm
 
 from benchmarks.reconstruction import add_size_fields, box_iou, mean_mask_iou
-from benchmarks.results_md import write_section
+from benchmarks.results_md import run_stamp, write_section
 from generator.reconstruct.config import ReconstructConfig
 from generator.reconstruct.geometry import Pose
 from generator.reconstruct.pipeline import run_pipeline
@@ -154,9 +151,8 @@ def main(argv: list[str] | None = None) -> int:
               "| pos err cm: mean / median | median yaw err deg (objects) | static found | failure rate detect / segment / mesh / "
               "pose | camera median abs err: fov deg / pitch deg / height cm | pitch measured |\n"
               "|---|---|---|---|---|---|---|---|---|---|---|")
-    command = "python -m benchmarks.reconstruction_generated " + " ".join(sys.argv[1:] if argv is None else argv)
     text = (f"### Generated truth set: {len(cases)} videos, seed {args.seed}, no shape prior, no camera given\n\n"
-            f"{time.strftime('%Y-%m-%d')} · {platform.machine()} {platform.system()}, {os.cpu_count()} CPUs · {minutes:.1f} min in all · `{command.strip()}`\n\n"
+            f"{run_stamp('benchmarks.reconstruction_generated', argv, minutes)}\n\n"
             + header + "\n" + "\n".join(lines) + "\n")
     print(text)
     args.out.mkdir(parents=True, exist_ok=True)

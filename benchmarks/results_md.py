@@ -1,9 +1,13 @@
 """benchmarks/RESULTS.md: sections that runners replace between their markers, when asked."""
 from __future__ import annotations
 
+import os
+import platform
+import sys
+import time
 from pathlib import Path
 
-__all__ = ["RESULTS_MD", "write_section"]
+__all__ = ["RESULTS_MD", "write_section", "run_stamp"]
 
 RESULTS_MD = Path(__file__).with_name("RESULTS.md")
 
@@ -18,3 +22,10 @@ def write_section(text: str, key: str, path: Path = RESULTS_MD) -> None:
     else:
         doc = doc.rstrip("\n") + "\n\n" + text + "\n"
     path.write_text(doc)
+
+
+def run_stamp(module: str, argv: list[str] | None, minutes: float) -> str:
+    """The line every RESULTS figure carries: date, machine, duration and the exact command."""
+    command = f"python -m {module} " + " ".join(sys.argv[1:] if argv is None else argv)
+    return (f"{time.strftime('%Y-%m-%d')} · {platform.machine()} {platform.system()}, {os.cpu_count()} CPUs · "
+            f"{minutes:.1f} min in all · `{command.strip()}`")

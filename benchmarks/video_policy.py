@@ -11,15 +11,12 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
-import platform
-import sys
 import time
 from pathlib import Path
 
 from baselines.bc.video_policy import VideoPolicyConfig, train_video_policy
 from benchmarks.bc_scaling import evaluate_runs, results_table
-from benchmarks.results_md import write_section
+from benchmarks.results_md import run_stamp, write_section
 from generator.lift_family import load_family
 
 
@@ -53,11 +50,9 @@ def main(argv: list[str] | None = None) -> int:
     results = evaluate_runs(runs, held_out, args.eval_seeds, args.eval_episodes, args.max_steps, not args.no_progress)
     bc = json.loads((args.out / "results.json").read_text())["results"] if (args.out / "results.json").is_file() else {}
     minutes = (time.perf_counter() - start) / 60
-    command = "python -m benchmarks.video_policy " + " ".join(sys.argv[1:] if argv is None else argv)
     lines = [f"### Video-prediction policy vs BC: {len(held_out)} held-out tasks, {args.eval_seeds} seeds x "
              f"{args.eval_episodes} episodes", "",
-             f"{time.strftime('%Y-%m-%d')} · {platform.machine()} {platform.system()}, {os.cpu_count()} CPUs · "
-             f"{minutes:.0f} min in all · `{command.strip()}`", "",
+             run_stamp("benchmarks.video_policy", argv, minutes), "",
              f"Video policy: U-Net (width 32) from random weights, {args.epochs} epochs per stage, on the oracle data "
              "of every training task.", "",
              *results_table({**{k: v for k, v in bc.items() if k.endswith("N=100")}, **results})]
