@@ -109,7 +109,7 @@ def summary_row(mode: str, rows: list[dict], cameras: list[dict], static_videos:
     cam = (f"{np.median(np.abs([c['fov_err'] for c in cams])):.1f} / {np.median(np.abs([c['pitch_err'] for c in cams])):.1f}"
            f" / {100 * np.median(np.abs([c['height_err'] for c in cams])):.0f}") if cams else "-"
     measured = sum(c.get("sources", {}).get("pitch") != "prior" for c in cams)
-    return (f"| {mode} | {len(rows)} | {len(ok)} | {within}/{len(ok)} ({100 * within / max(1, len(rows)):.0f}% of all) "
+    return (f"| {mode} | {len(rows)} | {len(ok)} | {within}/{len(rows)} ({100 * within / max(1, len(rows)):.0f}%) "
             f"| ({', '.join(f'{100 * v:.0f}' for v in errs.mean(axis=0))}) "
             f"| {100 * np.mean([r['pos_err_mean'] for r in ok]):.1f} / {100 * np.median([r['pos_err_mean'] for r in ok]):.1f} "
             f"| {np.median(yaws):.0f} ({len(yaws)}) | {found}/{static_videos} | {rates} | {cam} | {measured}/{len(cams)} |"
@@ -147,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
         lines.append(summary_row(mode, rows, cameras, static_videos))
         dump[mode] = {"objects": rows, "cameras": cameras}
     minutes = (time.perf_counter() - start) / 60
-    header = ("| metric cue | objects | reconstructed | size within 20% in every dim | mean size err (l, w, h) % "
+    header = ("| metric cue | objects | reconstructed | size within 20% in every dim (of all objects) | mean size err (l, w, h) % "
               "| pos err cm: mean / median | median yaw err deg (objects) | static found | failure rate detect / segment / mesh / "
               "pose | camera median abs err: fov deg / pitch deg / height cm | pitch measured |\n"
               "|---|---|---|---|---|---|---|---|---|---|---|")
