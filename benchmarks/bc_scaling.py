@@ -151,8 +151,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=Path("runs/bc_scaling"), help="(default %(default)s)")
     parser.add_argument("--tasks", type=int, nargs="+", default=[10, 20, 50, 100], help="training-task counts N")
     parser.add_argument("--episodes-per-task", type=int, default=4, help="collection attempts per task (default %(default)s)")
-    parser.add_argument("--image-size", type=int, default=64, help="(default %(default)s)")
-    parser.add_argument("--epochs", type=int, default=PRESETS["cpu"].epochs, help="(default %(default)s)")
+    parser.add_argument("--preset", choices=sorted(PRESETS), default="cpu",
+                        help="BC recipe: cpu (64 px, 5 epochs) or paper (256 px, 30 epochs, batch 1024; a GPU's)")
+    parser.add_argument("--device", default="cpu", help="torch device for BC training (default %(default)s)")
+    parser.add_argument("--image-size", type=int, help="override the preset's image size")
+    parser.add_argument("--epochs", type=int, help="override the preset's epochs")
     parser.add_argument("--eval-seeds", type=int, default=3, help="(default %(default)s)")
     parser.add_argument("--eval-episodes", type=int, default=10, help="(default %(default)s)")
     parser.add_argument("--max-steps", type=int, default=200, help="episode length (default %(default)s)")
@@ -169,13 +172,17 @@ def main(argv: list[str] | None = None) -> int:
     tasks = load_family(family_dir)
     train = [t for t in tasks if t[0].split == "train"]
     held_out = [t for t in tasks if t[0].split.startswith("held_out")]
-    config = CollectConfig(args.episodes_per_task, args.image_size, max_steps=args.max_steps, progress=progress)
+    preset = replace(PRESETS[args.preset], threads=args.threads, device=args.device)
+    if args.image_size:
+        preset = replace(preset, image_size=args.image_size)
+    if args.epochs:
+        preset = replace(preset, epochs=args.epochs)
+    config = CollectConfig(args.episodes_per_task, preset.image_size, max_steps=args.max_steps, progress=progress)
     oracle_data, cop_data = args.out / "oracle.hdf5", args.out / "cop.hdf5"
     collected = {"oracle": _collect(train, oracle_data, config, oracle_for,
                                     "scripted oracle (privileged stand-in for V2P policies)"),
                  "cop": _collect(train, cop_data, config, cop_policy_for,
                                  "Code-as-Policies, template plans (rule-based, not a model)")}
-    preset = replace(PRESETS["cpu"], image_size=args.image_size, epochs=args.epochs, threads=args.threads)
     results = {}
     for n in args.tasks:
         run = args.out / f"bc_oracle_n{n}"
@@ -197,8 +204,8 @@ def main(argv: list[str] | None = None) -> int:
              f"{args.eval_seeds} seeds x {args.eval_episodes} episodes", "",
              run_stamp("benchmarks.bc_scaling", argv, minutes), "",
              f"Data: oracle {collected['oracle'][0]} episodes, CoP {collected['cop'][0]} episodes "
-             f"({args.episodes_per_task} attempts per task, {args.image_size} px, action noise 0.02); "
-             f"BC: ResNet18 from random weights, {args.epochs} epochs.", "",
+             f"({args.episodes_per_task} attempts per task, {preset.image_size} px, action noise 0.02); "
+             f"BC: ResNet18 from random weights, {args.preset} preset, {preset.epochs} epochs.", "",
              *results_table(results)]
     text = "\n".join(lines) + "\n"
     print(text)

@@ -40,13 +40,14 @@ def evaluate_task(net: BCPolicyNet, image_size: int, folder: Path, kind: str, sp
         env.reset(seed=[seed * 1000 + i for i in range(episodes)])
         name = env.scene.objects[0].name
         success = torch.zeros(episodes, dtype=torch.bool)
+        device = next(net.parameters()).device
         previous = None
         for _ in tqdm(range(max_steps), desc=Path(folder).name, leave=False, disable=not progress):
             rgb, _ = env.render_batch()
-            current = torch.from_numpy(np.ascontiguousarray(rgb)).permute(0, 3, 1, 2).float() / 255.0
+            current = torch.from_numpy(np.ascontiguousarray(rgb)).permute(0, 3, 1, 2).float().to(device) / 255.0
             frames = torch.stack((current if previous is None else previous, current), dim=1)
             previous = current
-            env.step(net(frames))
+            env.step(net(frames).cpu())
             success |= lifted(env.sim.states, name).cpu()
         return TaskResult(Path(folder).name, kind, split, seed, float(success.float().mean()), success.tolist())
     finally:

@@ -37,6 +37,7 @@ class BCConfig:
     backbone_weights: str | None = None
     seed: int = 0
     threads: int = 1
+    device: str = "cpu"  # "cuda" for the paper preset on a GPU
 
     def effective_backbone_lr(self) -> float:
         if self.backbone_lr is not None:
@@ -66,7 +67,7 @@ def train_bc(data: Path, out_dir: Path, config: BCConfig, tasks: set[str] | None
     dataset = FramePairs(episodes)
     loader = torch.utils.data.DataLoader(dataset, batch_size=min(config.batch_size, len(dataset)), shuffle=True,
                                          generator=torch.Generator().manual_seed(config.seed), drop_last=False)
-    net = BCPolicyNet(hidden=config.hidden)
+    net = BCPolicyNet(hidden=config.hidden).to(config.device)
     if config.backbone_weights:
         missing = load_backbone(net.backbone, Path(config.backbone_weights))
         if missing:
@@ -80,6 +81,7 @@ def train_bc(data: Path, out_dir: Path, config: BCConfig, tasks: set[str] | None
     for epoch in tqdm(range(config.epochs), desc="bc", disable=not progress):
         total, count = 0.0, 0
         for frames, actions in loader:
+            frames, actions = frames.to(config.device), actions.to(config.device)
             loss = torch.nn.functional.mse_loss(net(frames), actions)
             optimizer.zero_grad()
             loss.backward()
@@ -92,7 +94,8 @@ def train_bc(data: Path, out_dir: Path, config: BCConfig, tasks: set[str] | None
     out_dir.mkdir(parents=True, exist_ok=True)
     from safetensors.torch import save_file
 
-    save_file({k: v.contiguous() for k, v in net.state_dict().items()}, str(out_dir / "policy.safetensors"))
+    save_file({k: v.detach().cpu().contiguous() for k, v in net.state_dict().items()},
+              str(out_dir / "policy.safetensors"))
     record = {"config": asdict(config), "data": str(data), "episodes": len(episodes), "samples": len(dataset),
               "tasks": sorted({e.task for e in episodes}), "losses": losses,
               "train_seconds": round(time.perf_counter() - start, 1), "source_policy": env_args.get("policy")}

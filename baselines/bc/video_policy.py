@@ -40,6 +40,7 @@ class VideoPolicyConfig:
     image_size: int = 64
     seed: int = 0
     threads: int = 1
+    device: str = "cpu"
 
     def __post_init__(self) -> None:
         if self.mode not in ("two_stage", "joint"):
@@ -133,7 +134,7 @@ def train_video_policy(data: Path, out_dir: Path, config: VideoPolicyConfig, tas
     dataset = FrameWindows(episodes, config.horizon)
     loader = torch.utils.data.DataLoader(dataset, batch_size=min(config.batch_size, len(dataset)), shuffle=True,
                                          generator=torch.Generator().manual_seed(config.seed))
-    net = VideoPolicy(config.horizon, config.width)
+    net = VideoPolicy(config.horizon, config.width).to(config.device)
     mse = nn.functional.mse_loss
     history: dict[str, list[float]] = {"video": [], "action": []}
     start = time.perf_counter()
@@ -143,6 +144,7 @@ def train_video_policy(data: Path, out_dir: Path, config: VideoPolicyConfig, tas
         for _ in tqdm(range(epochs), desc=label, disable=not progress):
             sums = np.zeros(2)
             for frames, future, actions in loader:
+                frames, future, actions = (t.to(config.device) for t in (frames, future, actions))
                 predicted, features = net.predictor(frames)
                 video_loss = mse(predicted, future)
                 action_loss = mse(torch.tanh(net.head(features)), actions)
@@ -164,7 +166,8 @@ def train_video_policy(data: Path, out_dir: Path, config: VideoPolicyConfig, tas
     out_dir.mkdir(parents=True, exist_ok=True)
     from safetensors.torch import save_file
 
-    save_file({k: v.contiguous() for k, v in net.state_dict().items()}, str(out_dir / "policy.safetensors"))
+    save_file({k: v.detach().cpu().contiguous() for k, v in net.state_dict().items()},
+              str(out_dir / "policy.safetensors"))
     record = {"kind": "video", "config": {**asdict(config), "image_size": size}, "data": str(data),
               "episodes": len(episodes), "samples": len(dataset), "tasks": sorted({e.task for e in episodes}),
               "losses": history["action"], "video_losses": history["video"],

@@ -47,6 +47,7 @@ def add_parser(subparsers) -> None:
     t.add_argument("--batch-size", type=positive_int, help="override the preset's batch size")
     t.add_argument("--backbone-weights", type=Path, help="torchvision resnet18 state dict (.safetensors or .pth)")
     t.add_argument("--seed", type=non_negative_int, default=0)
+    t.add_argument("--device", default="cpu", help="torch device for training (cuda for the paper preset)")
     t.add_argument("--policy", choices=("resnet18", "video"), default="resnet18",
                    help="resnet18: the paper's BC; video: a video-prediction model with an action head")
     t.add_argument("--horizon", type=positive_int, default=4, help="video: frames the video model predicts")
@@ -106,7 +107,7 @@ def _train(args: argparse.Namespace) -> int:
     from baselines.bc.dataset import read_episodes
     from baselines.bc.train import PRESETS, train_bc
 
-    config = replace(PRESETS[args.preset], seed=args.seed,
+    config = replace(PRESETS[args.preset], seed=args.seed, device=args.device,
                      backbone_weights=str(args.backbone_weights) if args.backbone_weights else None)
     if args.epochs:
         config = replace(config, epochs=args.epochs)
@@ -120,7 +121,7 @@ def _train(args: argparse.Namespace) -> int:
         if args.policy == "video":
             from baselines.bc.video_policy import VideoPolicyConfig, train_video_policy
 
-            video = VideoPolicyConfig(horizon=args.horizon, mode=args.mode, seed=args.seed,
+            video = VideoPolicyConfig(horizon=args.horizon, mode=args.mode, seed=args.seed, device=args.device,
                                       batch_size=args.batch_size or VideoPolicyConfig.batch_size)
             if args.epochs:
                 video = replace(video, video_epochs=args.epochs, action_epochs=args.epochs)
