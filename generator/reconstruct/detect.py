@@ -168,10 +168,12 @@ class MotionDetector:
 class StillObjectProposer:
     """Objects that stand still on the table: regions inside the table top (``camera.table_outline``)
     whose colour is not the table's, largest first. Regions touching a box in ``exclude`` (moving
-    objects, boxed objects) are not proposed."""
+    objects, boxed objects) are not proposed. A colour region is tight around its object, so its
+    box gets a small pad (3%: on the truth set of seed 1, not the benchmark's seed 0, still boxes'
+    IoU with the truth rose from 0.51-0.67 at 8% to 0.64-0.81)."""
 
     def __init__(self, colour_distance: float = 18.0, min_area_fraction: float = 0.0008,
-                 pad_fraction: float = 0.08, surrounded: float = 0.5) -> None:
+                 pad_fraction: float = 0.03, surrounded: float = 0.5) -> None:
         self.colour_distance = colour_distance
         self.surrounded = surrounded
         self.min_area_fraction = min_area_fraction
