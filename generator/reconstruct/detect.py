@@ -116,6 +116,8 @@ class MotionDetector:
 
     def detect(self, frames: np.ndarray, names: Sequence[str]) -> Detection:
         moving = self.proposals(frames)
+        if moving and self.still is not None:
+            moving = [_tighten(box, self.still.regions(frames[0])) for box in moving]
         out = Detection({})
         for name, box in zip(names, moving):
             out.boxes[name] = box
@@ -181,6 +183,10 @@ class StillObjectProposer:
 
     def proposals(self, frame: np.ndarray, exclude: Sequence[Box] = (), moving: np.ndarray | None = None) -> list[Box]:
         """Still objects on ``frame``; ``moving``: pixels where moved objects stand (left out)."""
+        return [box for box in self.regions(frame, moving) if not any(_covered(box, o) > 0.5 for o in exclude)]
+
+    def regions(self, frame: np.ndarray, moving: np.ndarray | None = None) -> list[Box]:
+        """Boxes of the object-coloured regions on the table top, largest first."""
         from generator.reconstruct.camera import table_outline
 
         outline = table_outline(frame)
@@ -214,8 +220,6 @@ class StillObjectProposer:
                 continue
             pad = self.pad_fraction * max(bw, bh) + 2
             box = Box(max(0.0, x - pad), max(0.0, y - pad), min(w, x + bw + pad), min(h, y + bh + pad))
-            if any(_covered(box, other) > 0.5 for other in exclude):
-                continue
             # an object on the table is surrounded by table (a hole in its region); a wedge of
             # floor between the region and its convex hull is not
             component = (labels == k).astype(np.uint8)
@@ -225,6 +229,17 @@ class StillObjectProposer:
             ranked.append((int(area), box))
         ranked.sort(key=lambda item: -item[0])
         return [box for _, box in ranked]
+
+
+def _tighten(box: Box, regions: list[Box]) -> Box:
+    """A moving region's box, replaced by the colour regions it mostly covers (the difference
+    image misses an object's parts that match the background; its colour region does not). On
+    the seed-1 truth set (not the benchmark's seed 0) moved objects' boxes with IoU >= 0.5 went
+    from 13 to 18 of 20."""
+    inside = [r for r in regions if _covered(r, box) > 0.5]
+    if not inside:
+        return box
+    return Box(min(r.x0 for r in inside), min(r.y0 for r in inside), max(r.x1 for r in inside), max(r.y1 for r in inside))
 
 
 def _merge_touching(scored: list[tuple[float, Box]]) -> list[tuple[float, Box]]:
