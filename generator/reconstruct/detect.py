@@ -7,12 +7,15 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import TYPE_CHECKING, Callable, Sequence
 
 import cv2
 import numpy as np
 
 from generator.reconstruct.stages import Box, Detection, Detector
+
+if TYPE_CHECKING:
+    from generator.reconstruct.camera import TableOutline
 
 __all__ = ["PromptBoxDetector", "PromptedDetector", "MotionDetector", "StillObjectProposer", "load_prompt_boxes",
            "prompt_source"]
@@ -115,18 +118,24 @@ class MotionDetector:
         self.still = StillObjectProposer() if still_objects else None
 
     def detect(self, frames: np.ndarray, names: Sequence[str]) -> Detection:
-        moving = self.proposals(frames)
+        gray = _gray(frames)
+        start = self._start_regions(gray) if len(frames) > 1 else None
+        moving = self._ranked(gray, start) if start is not None else []
+        outline = None
+        if self.still is not None and (moving or len(names) > len(moving)):
+            from generator.reconstruct.camera import table_outline
+
+            outline = table_outline(frames[0])
         if moving and self.still is not None:
-            moving = [_tighten(box, self.still.regions(frames[0])) for box in moving]
+            regions = self.still.regions(frames[0], outline=outline)
+            moving = [_tighten(box, regions) for box in moving]
         out = Detection({})
         for name, box in zip(names, moving):
             out.boxes[name] = box
         rest = list(names[len(moving):])
         still = []
         if rest and self.still is not None:
-            gray = np.stack([cv2.cvtColor(f, cv2.COLOR_RGB2GRAY) for f in frames]).astype(np.float32)
-            moving_pixels = self._start_regions(gray) if len(frames) > 1 else None
-            still = self.still.proposals(frames[0], exclude=[*moving, *self.exclude], moving=moving_pixels)
+            still = self.still.proposals(frames[0], exclude=[*moving, *self.exclude], moving=start, outline=outline)
         for name, box in zip(rest, still):
             out.boxes[name] = box
         for name in rest[len(still):]:
@@ -146,8 +155,12 @@ class MotionDetector:
         """Moving regions on frame 0, most-changing first."""
         if len(frames) < 2:
             return []
-        gray = np.stack([cv2.cvtColor(f, cv2.COLOR_RGB2GRAY) for f in frames]).astype(np.float32)
-        fg = self._start_regions(gray).astype(np.uint8)
+        gray = _gray(frames)
+        return self._ranked(gray, self._start_regions(gray))
+
+    def _ranked(self, gray: np.ndarray, start: np.ndarray) -> list[Box]:
+        """Boxes of the ``start`` regions, most-changing over the video first."""
+        fg = start.astype(np.uint8)
         count, labels, stats, _ = cv2.connectedComponentsWithStats(fg)
         min_area = self.min_area_fraction * fg.size
         change = np.abs(gray - gray[0]).mean(axis=0)
@@ -181,15 +194,20 @@ class StillObjectProposer:
         self.min_area_fraction = min_area_fraction
         self.pad_fraction = pad_fraction
 
-    def proposals(self, frame: np.ndarray, exclude: Sequence[Box] = (), moving: np.ndarray | None = None) -> list[Box]:
-        """Still objects on ``frame``; ``moving``: pixels where moved objects stand (left out)."""
-        return [box for box in self.regions(frame, moving) if not any(_covered(box, o) > 0.5 for o in exclude)]
+    def proposals(self, frame: np.ndarray, exclude: Sequence[Box] = (), moving: np.ndarray | None = None,
+                  outline: "TableOutline | None" = None) -> list[Box]:
+        """Still objects on ``frame``; ``moving``: pixels where moved objects stand (left out);
+        ``outline``: the frame's table top when the caller has it already."""
+        return [box for box in self.regions(frame, moving, outline)
+                if not any(_covered(box, o) > 0.5 for o in exclude)]
 
-    def regions(self, frame: np.ndarray, moving: np.ndarray | None = None) -> list[Box]:
+    def regions(self, frame: np.ndarray, moving: np.ndarray | None = None,
+                outline: "TableOutline | None" = None) -> list[Box]:
         """Boxes of the object-coloured regions on the table top, largest first."""
         from generator.reconstruct.camera import table_outline
 
-        outline = table_outline(frame)
+        if outline is None:
+            outline = table_outline(frame)
         if outline is None:
             log.info("still objects: no table region found on frame 0")
             return []
@@ -229,6 +247,10 @@ class StillObjectProposer:
             ranked.append((int(area), box))
         ranked.sort(key=lambda item: -item[0])
         return [box for _, box in ranked]
+
+
+def _gray(frames: np.ndarray) -> np.ndarray:
+    return np.stack([cv2.cvtColor(f, cv2.COLOR_RGB2GRAY) for f in frames]).astype(np.float32)
 
 
 def _tighten(box: Box, regions: list[Box]) -> Box:
