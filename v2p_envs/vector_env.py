@@ -114,6 +114,7 @@ class V2PVectorEnv(VectorEnv):
         self.action_space = batch_space(self.single_action_space, self.num_envs)
         self.spec = None
         self._renderer: SceneRenderer | None = None
+        self._segmentation_labels: np.ndarray | None = None  # geom id + 1 -> label, made on first use
         self._all = torch.arange(self.num_envs, device=self.device)
         self._return = torch.zeros(self.num_envs, device=self.device)
         self._success_once = torch.zeros(self.num_envs, dtype=torch.bool, device=self.device)
@@ -190,7 +191,9 @@ class V2PVectorEnv(VectorEnv):
         rgb = np.stack([self._render_one(i, segmentation=False) for i in ids])
         if not segmentation:
             return rgb, None
-        lookup = self._segmentation_lookup()
+        if self._segmentation_labels is None:
+            self._segmentation_labels = self._segmentation_lookup()
+        lookup = self._segmentation_labels
         seg = np.stack([lookup[self._render_one(i, segmentation=True) + 1] for i in ids])
         return rgb, seg
 
