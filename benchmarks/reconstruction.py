@@ -50,7 +50,7 @@ def size_error(pred: list[float], true: list[float]) -> list[float]:
     return [abs(a - b) / b for a, b in zip(p, t)]
 
 
-def mean_mask_iou(mask: np.ndarray | None, truth: np.ndarray) -> float:
+def _mean_mask_iou(mask: np.ndarray | None, truth: np.ndarray) -> float:
     """Mask IoU averaged over the frames where the object is visible (0 without a mask)."""
     if mask is None:
         return 0.0
@@ -58,12 +58,29 @@ def mean_mask_iou(mask: np.ndarray | None, truth: np.ndarray) -> float:
     return float(np.mean([mask_iou(mask[k], truth[k]) for k in visible]))
 
 
-def add_size_fields(row: dict, size: tuple[float, ...], true_size: list[float], mesh_kind: str | None) -> None:
-    """The predicted and true sizes, their error per dimension and the mesh kind, into ``row``."""
-    row["size_pred"] = [round(v, 4) for v in size]
-    row["size_true"] = true_size
-    row["size_err"] = size_error(list(size), true_size)
-    row["mesh_kind"] = mesh_kind
+def score_object(row: dict, result, name: str, truth: dict, masks_true: dict[str, np.ndarray]) -> bool:
+    """The segment, mesh and pose fields of ``row`` for object ``name`` of a pipeline ``result``
+    (None when the whole pipeline failed) against the rendered ``truth``; False when the object
+    was not reconstructed (its mesh and pose count as failed)."""
+    report = result.report.objects[name] if result else None
+    row["mask_iou"] = _mean_mask_iou(result.masks.get(name) if result else None, masks_true[name])
+    row["fail_segment"] = row["mask_iou"] < 0.5
+    if report is None or not report.ok:
+        row.update(fail_mesh=True, fail_pose=True, error=report.error if report else "pipeline failed")
+        return False
+    obj = result.scene.object(name)
+    row["size_pred"] = [round(v, 4) for v in obj.size]
+    row["size_true"] = truth["sizes"][name]
+    row["size_err"] = size_error(list(obj.size), truth["sizes"][name])
+    row["mesh_kind"] = report.mesh_kind
+    row["fail_mesh"] = max(row["size_err"]) > 0.3
+    pos_pred = np.array([p[:3] for p in obj.poses])
+    # the truth is in the camera frame: move it with the same transform as the scene's poses
+    pos_true = result.table_frame.apply(np.array([p[:3] for p in truth["poses"][name]]))
+    err = np.linalg.norm(pos_pred - pos_true, axis=1)
+    row["pos_err_mean"], row["pos_err_max"] = float(err.mean()), float(err.max())
+    row["fail_pose"] = row["pos_err_mean"] > 0.05
+    return True
 
 
 def evaluate_video(folder: Path, work: Path, shape_prior: bool) -> list[dict]:
@@ -92,23 +109,9 @@ def evaluate_video(folder: Path, work: Path, shape_prior: bool) -> list[dict]:
         det = detection.boxes.get(n)
         row["detect_iou"] = box_iou(det, true_boxes[n]) if det else 0.0
         row["fail_detect"] = row["detect_iou"] < 0.5
-        report = result.report.objects[n] if result else None
-        row["mask_iou"] = mean_mask_iou(result.masks.get(n) if result else None, masks_true[n])
-        row["fail_segment"] = row["mask_iou"] < 0.5
         if result is not None:
             row["depth_d1"] = _d1(result.depth.depth[0], depth_true[0], true_boxes[n])
-        if report is None or not report.ok:
-            row.update(fail_mesh=True, fail_pose=True, error=report.error if report else "pipeline failed")
-            continue
-        obj = result.scene.object(n)
-        add_size_fields(row, obj.size, truth["sizes"][n], report.mesh_kind)
-        row["fail_mesh"] = max(row["size_err"]) > 0.3
-        pos_pred = np.array([p[:3] for p in obj.poses])
-        # the truth is in the camera frame: move it with the same transform as the scene's poses
-        pos_true = result.table_frame.apply(np.array([p[:3] for p in truth["poses"][n]]))
-        err = np.linalg.norm(pos_pred - pos_true, axis=1)
-        row["pos_err_mean"], row["pos_err_max"] = float(err.mean()), float(err.max())
-        row["fail_pose"] = row["pos_err_mean"] > 0.05
+        score_object(row, result, n, truth, masks_true)
     return list(rows.values())
 
 

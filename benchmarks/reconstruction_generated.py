@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from benchmarks.reconstruction import add_size_fields, box_iou, mean_mask_iou
+from benchmarks.reconstruction import box_iou, score_object
 from benchmarks.results_md import run_stamp, write_section
 from generator.reconstruct.config import ReconstructConfig
 from generator.reconstruct.geometry import Pose
@@ -75,24 +75,13 @@ def evaluate(folder: Path, work: Path, table_size_m: float | None) -> tuple[list
         box = Box(*report.box) if report is not None and report.box else None
         row["detect_iou"] = box_iou(box, Box(*truth["boxes"][n])) if box else 0.0
         row["fail_detect"] = row["detect_iou"] < 0.5
-        row["mask_iou"] = mean_mask_iou(result.masks.get(n) if result else None, masks_true[n])
-        row["fail_segment"] = row["mask_iou"] < 0.5
-        if report is None or not report.ok:
-            row.update(fail_mesh=True, fail_pose=True, error=report.error if report else "pipeline failed")
+        if not score_object(row, result, n, truth, masks_true):
             continue
         obj = result.scene.object(n)
-        add_size_fields(row, obj.size, truth["sizes"][n], report.mesh_kind)
-        row["fail_mesh"] = max(row["size_err"]) > 0.3
-        to_table = result.table_frame
-        true_poses = [to_table.compose(Pose.from_list(p)) for p in truth["poses"][n]]
-        pos_pred = np.array([p[:3] for p in obj.poses])
-        err = np.linalg.norm(pos_pred - np.array([p.translation for p in true_poses]), axis=1)
-        row["pos_err_mean"] = float(err.mean())
-        row["fail_pose"] = row["pos_err_mean"] > 0.05
         size_true = truth["sizes"][n]
         if max(size_true[:2]) >= 1.2 * min(size_true[:2]):
             pred = _long_axis_yaw(Pose.from_list(obj.poses[0]).rotation, list(obj.size))
-            true = _long_axis_yaw(true_poses[0].rotation, size_true)
+            true = _long_axis_yaw(result.table_frame.compose(Pose.from_list(truth["poses"][n][0])).rotation, size_true)
             row["yaw_err_deg"] = abs(math.degrees((pred - true + math.pi / 2) % math.pi - math.pi / 2))
     return rows, camera
 
