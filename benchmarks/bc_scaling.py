@@ -27,7 +27,7 @@ from tqdm import tqdm
 
 from baselines.bc.dataset import read_episodes, write_card, write_dataset
 from baselines.bc.engine import CollectConfig, collect_task, oracle_for
-from baselines.bc.evaluate import evaluate_task
+from baselines.bc.evaluate import evaluate_actor, evaluate_task
 from baselines.bc.train import PRESETS, load_policy, train_bc
 from benchmarks.results_md import run_stamp, write_section
 from generator.lift_family import family_specs, load_family, write_family
@@ -118,28 +118,16 @@ def _evaluate_cop(held_out, seeds: int, episodes: int, max_steps: int, out: Path
     cached = out / "cop_eval.json"
     if cached.is_file():
         return json.loads(cached.read_text())
-    import torch
 
-    import v2p_envs
-    from baselines.bc.evaluate import TaskResult
-    from v2p_envs.ground_truth.single_object import lifted
+    def plan_actor(kind: str):
+        def make(env):
+            policy = cop_policy_for(env, kind).policy
+            policy.reset(None)
+            return lambda: policy.act(None)
+        return make
 
-    rows = []
-    for spec, folder in tqdm(held_out, desc="eval CoP", disable=not progress):
-        for seed in range(seeds):
-            env = v2p_envs.make_vec(folder, num_envs=episodes, max_episode_steps=max_steps).unwrapped
-            try:
-                env.reset(seed=[seed * 1000 + i for i in range(episodes)])
-                policy = cop_policy_for(env, spec.kind).policy
-                policy.reset(None)
-                success = torch.zeros(episodes, dtype=torch.bool)
-                for _ in range(max_steps):
-                    env.step(policy.act(None))
-                    success |= lifted(env.sim.states, env.scene.objects[0].name).cpu()
-            finally:
-                env.close()
-            rows.append(TaskResult(folder.name, spec.kind, spec.split, seed, float(success.float().mean()),
-                                   success.tolist()))
+    rows = [evaluate_actor(folder, spec.kind, spec.split, plan_actor(spec.kind), episodes, seed, max_steps)
+            for spec, folder in tqdm(held_out, desc="eval CoP", disable=not progress) for seed in range(seeds)]
     result = _summary(rows, seeds)
     cached.write_text(json.dumps(result, indent=1) + "\n")
     return result

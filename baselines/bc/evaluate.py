@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import torch
@@ -18,7 +19,7 @@ from v2p_envs.ground_truth.single_object import lifted
 
 from .model import BCPolicyNet
 
-__all__ = ["TaskResult", "evaluate_task"]
+__all__ = ["TaskResult", "evaluate_actor", "evaluate_task"]
 
 
 @dataclass
@@ -31,24 +32,43 @@ class TaskResult:
     successes: list[bool]
 
 
+Actor = Callable[[], torch.Tensor]
+
+
 @torch.no_grad()
-def evaluate_task(net: BCPolicyNet, image_size: int, folder: Path, kind: str, split: str, episodes: int = 10,
-                  seed: int = 0, max_steps: int = 200, progress: bool = False) -> TaskResult:
-    env = v2p_envs.make_vec(folder, num_envs=episodes, width=image_size, height=image_size,
-                            max_episode_steps=max_steps).unwrapped
+def evaluate_actor(folder: Path, kind: str, split: str, make_actor: Callable[[object], Actor], episodes: int = 10,
+                   seed: int = 0, max_steps: int = 200, image_size: int | None = None,
+                   progress: bool = False) -> TaskResult:
+    """The protocol for any policy: ``make_actor(env)`` returns ``act()``, called once per step
+    for every env's action; ``image_size`` sets the env's camera when the actor looks."""
+    camera = {} if image_size is None else {"width": image_size, "height": image_size}
+    env = v2p_envs.make_vec(folder, num_envs=episodes, max_episode_steps=max_steps, **camera).unwrapped
     try:
         env.reset(seed=[seed * 1000 + i for i in range(episodes)])
+        act = make_actor(env)
         name = env.scene.objects[0].name
         success = torch.zeros(episodes, dtype=torch.bool)
-        device = next(net.parameters()).device
-        previous = None
         for _ in tqdm(range(max_steps), desc=Path(folder).name, leave=False, disable=not progress):
-            rgb, _ = env.render_batch()
-            current = torch.from_numpy(np.ascontiguousarray(rgb)).permute(0, 3, 1, 2).float().to(device) / 255.0
-            frames = torch.stack((current if previous is None else previous, current), dim=1)
-            previous = current
-            env.step(net(frames).cpu())
+            env.step(act())
             success |= lifted(env.sim.states, name).cpu()
         return TaskResult(Path(folder).name, kind, split, seed, float(success.float().mean()), success.tolist())
     finally:
         env.close()
+
+
+def evaluate_task(net: BCPolicyNet, image_size: int, folder: Path, kind: str, split: str, episodes: int = 10,
+                  seed: int = 0, max_steps: int = 200, progress: bool = False) -> TaskResult:
+    """A two-frame image policy (BC or the video policy) on one task."""
+    def image_actor(env) -> Actor:
+        device = next(net.parameters()).device
+        previous: list[torch.Tensor] = []
+
+        def act() -> torch.Tensor:
+            rgb, _ = env.render_batch()
+            current = torch.from_numpy(np.ascontiguousarray(rgb)).permute(0, 3, 1, 2).float().to(device) / 255.0
+            frames = torch.stack((previous[-1] if previous else current, current), dim=1)
+            previous[:] = [current]
+            return net(frames).cpu()
+        return act
+
+    return evaluate_actor(folder, kind, split, image_actor, episodes, seed, max_steps, image_size, progress)
