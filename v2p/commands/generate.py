@@ -82,7 +82,6 @@ def scene_from(source: Path, out_dir: Path, caption: str | None = None, objects:
 
 
 def _generate(args: argparse.Namespace) -> int:
-
     import v2p_envs
     from generator.codegen.generate import GenerateConfig, generate_task
 
