@@ -17,6 +17,7 @@ import argparse
 import json
 import logging
 import os
+import shutil
 import tempfile
 import time
 from dataclasses import replace
@@ -33,6 +34,8 @@ from benchmarks.results_md import run_stamp, write_section
 from generator.lift_family import family_specs, load_family, write_family
 
 log = logging.getLogger(__name__)
+
+FIGURES = Path(__file__).parent / "figures"
 
 
 def cop_policy_for(env, kind: str):
@@ -140,10 +143,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tasks", type=int, nargs="+", default=[10, 20, 50, 100], help="training-task counts N")
     parser.add_argument("--episodes-per-task", type=int, default=4, help="collection attempts per task (default %(default)s)")
     parser.add_argument("--preset", choices=sorted(PRESETS), default="cpu",
-                        help="BC recipe: cpu (64 px, 5 epochs) or paper (256 px, 30 epochs, batch 1024; a GPU's)")
+                        help="BC recipe: cpu (64 px, 400 steps at batch 64, robot state as input) or paper "
+                             "(256 px, 30 epochs at batch 1024, RGB only; a GPU's)")
     parser.add_argument("--device", default="cpu", help="torch device for BC training (default %(default)s)")
     parser.add_argument("--image-size", type=int, help="override the preset's image size")
-    parser.add_argument("--epochs", type=int, help="override the preset's epochs")
+    parser.add_argument("--epochs", type=int, help="override the preset's budget: whole passes over the data")
+    parser.add_argument("--steps", type=int, help="override the preset's budget: gradient steps")
     parser.add_argument("--eval-seeds", type=int, default=3, help="(default %(default)s)")
     parser.add_argument("--eval-episodes", type=int, default=10, help="(default %(default)s)")
     parser.add_argument("--max-steps", type=int, default=200, help="episode length (default %(default)s)")
@@ -164,7 +169,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.image_size:
         preset = replace(preset, image_size=args.image_size)
     if args.epochs:
-        preset = replace(preset, epochs=args.epochs)
+        preset = replace(preset, epochs=args.epochs, steps=None)
+    if args.steps:
+        preset = replace(preset, steps=args.steps)
     config = CollectConfig(args.episodes_per_task, preset.image_size, max_steps=args.max_steps, progress=progress)
     oracle_data, cop_data = args.out / "oracle.hdf5", args.out / "cop.hdf5"
     collected = {"oracle": _collect(train, oracle_data, config, oracle_for,
@@ -186,23 +193,31 @@ def main(argv: list[str] | None = None) -> int:
                                                     args.out, progress)
     minutes = (time.perf_counter() - start) / 60
     (args.out / "results.json").write_text(json.dumps({"collected": collected, "results": results}, indent=1) + "\n")
-    _figure(args.out / "fig6_bc_scaling.png", args.tasks, [results[f"BC-V2P (oracle data), N={n}"] for n in args.tasks],
-            results["CoP (template plans)"]["mean"])
+    figure = _figure(args.out / "fig6_bc_scaling.png", args.tasks,
+                     [results[f"BC-V2P (oracle data), N={n}"] for n in args.tasks], results["CoP (template plans)"]["mean"])
     lines = [f"### BC from generated data: {len(train)} training tasks, {len(held_out)} held out, "
              f"{args.eval_seeds} seeds x {args.eval_episodes} episodes", "",
              run_stamp("benchmarks.bc_scaling", argv, minutes), "",
              f"Data: oracle {collected['oracle'][0]} episodes, CoP {collected['cop'][0]} episodes "
              f"({args.episodes_per_task} attempts per task, {preset.image_size} px, action noise 0.02); "
-             f"BC: ResNet18 from random weights, {args.preset} preset, {preset.epochs} epochs.", "",
+             f"BC: ResNet18 from random weights, {args.preset} preset: {budget(preset)}.", "",
              *results_table(results)]
     text = "\n".join(lines) + "\n"
     print(text)
     if args.update_results:
         write_section(f"<!-- bc:scaling:begin -->\n{text}<!-- bc:scaling:end -->", "bc:scaling")
+        shutil.copy(figure, FIGURES / f"fig6_bc_scaling_{args.preset}.png")
     return 0
 
 
-def _figure(path: Path, tasks: list[int], results: list[dict], cop: float) -> None:
+def budget(config) -> str:
+    """A BC recipe's budget and inputs in words, for the tables."""
+    amount = f"{config.steps} steps" if config.steps else f"{config.epochs} epochs"
+    inputs = "two frames and the robot's state" if config.proprio else "two frames"
+    return f"{amount} at batch {config.batch_size}, {config.image_size} px, {inputs}"
+
+
+def _figure(path: Path, tasks: list[int], results: list[dict], cop: float) -> Path:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -219,6 +234,7 @@ def _figure(path: Path, tasks: list[int], results: list[dict], cop: float) -> No
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
+    return path
 
 
 if __name__ == "__main__":

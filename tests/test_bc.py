@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from baselines.bc.dataset import Episode, FramePairs, read_episodes, write_dataset
+from baselines.bc.dataset import PROPRIO_DIM, Episode, FramePairs, read_episodes, write_dataset
 from baselines.bc.model import BCPolicyNet, ResNet18, load_backbone
 from generator.lift_family import SEEN_KINDS, UNSEEN_KINDS, family_specs, load_family, write_family
 from v2p.cli import main
@@ -68,7 +68,7 @@ def test_dataset_round_trip_and_frame_pairs(tmp_path):
     assert [len(e) for e in episodes] == [3, 2] and env_args == {"image_size": 8}
     assert read_episodes(path, tasks={"other"})[0] == []
     pairs = FramePairs(episodes)
-    assert len(pairs) == 5
+    assert len(pairs) == 5 and pairs[0][1].shape == (PROPRIO_DIM,)
     first_of_second = pairs[3][0]  # the first frame of an episode is paired with itself, not the last one
     assert torch.allclose(first_of_second[0], first_of_second[1]) and float(first_of_second[0].mean()) == pytest.approx(200 / 255)
     with pytest.raises(FileNotFoundError, match="v2p bc collect"):
@@ -90,6 +90,10 @@ def test_backbone_takes_torchvision_names_and_refuses_others(tmp_path):
         load_backbone(ResNet18(), tmp_path / "bad.safetensors")
     out = BCPolicyNet()(torch.rand(3, 2, 3, 32, 32))
     assert out.shape == (3, 7) and out.abs().max() <= 1
+    with_state = BCPolicyNet(proprio_dim=PROPRIO_DIM)
+    assert with_state(torch.rand(3, 2, 3, 32, 32), torch.rand(3, PROPRIO_DIM)).shape == (3, 7)
+    with pytest.raises(ValueError, match="robot's state"):
+        with_state(torch.rand(3, 2, 3, 32, 32))
 
 
 def test_collect_train_eval_through_v2p(family, tmp_path, capsys):
@@ -107,6 +111,14 @@ def test_collect_train_eval_through_v2p(family, tmp_path, capsys):
                  "--no-progress"]) == 0
     record = json.loads((run / "bc.json").read_text())
     assert record["config"]["image_size"] == 16 and len(record["losses"]) == 1 and np.isfinite(record["losses"][0])
+    assert record["config"]["proprio"] is True  # the cpu preset reads the robot's state
+    # a step budget repeats passes over the data: 2-3 batches of 64 per pass, 7 steps -> 3 or 4 passes
+    stepped = tmp_path / "stepped"
+    assert main(["bc", "train", str(data), "--out", str(stepped), "--steps", "7", "--images-only",
+                 "--no-progress"]) == 0
+    record = json.loads((stepped / "bc.json").read_text())
+    batches = -(-record["samples"] // 64)
+    assert record["config"]["proprio"] is False and len(record["losses"]) == -(-7 // batches)
     results = tmp_path / "eval.json"
     assert main(["bc", "eval", str(run), "--family", str(family), "--episodes", "2", "--seeds", "1",
                  "--max-steps", "5", "--json", str(results), "--no-progress"]) == 0
@@ -127,8 +139,9 @@ def test_video_policy_trains_and_evaluates_through_v2p(family, tmp_path, capsys,
                  "--image-size", "16", "--no-progress"]) == 0
     episodes, _ = read_episodes(data)
     windows = FrameWindows(episodes, horizon=3)
-    frames, future, action = windows[len(windows) - 1]
+    frames, future, proprio, action = windows[len(windows) - 1]
     assert frames.shape == (2, 3, 16, 16) and future.shape == (3, 3, 16, 16) and action.shape == (7,)
+    assert proprio.shape == (PROPRIO_DIM,)
     assert torch.equal(future[0], future[2])  # clamped at the episode's end
     run = tmp_path / "video"
     assert main(["bc", "train", str(data), "--out", str(run), "--policy", "video", "--horizon", "3",
@@ -142,6 +155,6 @@ def test_video_policy_trains_and_evaluates_through_v2p(family, tmp_path, capsys,
         assert stage2[0] == pytest.approx(stage2[1], rel=1e-5)
     else:  # trained jointly, it keeps changing
         assert stage2[0] != pytest.approx(stage2[1], rel=1e-5)
-    assert net(torch.rand(2, 2, 3, 16, 16)).shape == (2, 7) and config.image_size == 16
+    assert net(torch.rand(2, 2, 3, 16, 16), torch.rand(2, PROPRIO_DIM)).shape == (2, 7) and config.image_size == 16
     assert main(["bc", "eval", str(run), "--family", str(family), "--episodes", "1", "--seeds", "1",
                  "--max-steps", "3", "--no-progress"]) == 0

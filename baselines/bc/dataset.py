@@ -19,9 +19,19 @@ from typing import Any
 import numpy as np
 import torch
 
-__all__ = ["Episode", "write_dataset", "read_episodes", "FramePairs", "write_card"]
+__all__ = ["Episode", "PROPRIO_DIM", "proprio_vector", "write_dataset", "read_episodes", "FramePairs", "write_card"]
 
 log = logging.getLogger(__name__)
+
+PROPRIO_DIM = 8  # end-effector position (3) and quaternion (4), gripper width (1)
+
+
+def proprio_vector(eef_pos, eef_quat, gripper_width):
+    """The robot's own state as the policies read it: ``[..., 8]`` (numpy arrays or torch tensors,
+    gripper width with a trailing axis of 1)."""
+    if isinstance(eef_pos, torch.Tensor):
+        return torch.cat((eef_pos, eef_quat, gripper_width), dim=-1).float()
+    return np.concatenate((eef_pos, eef_quat, gripper_width), axis=-1).astype(np.float32)
 
 
 @dataclass
@@ -39,6 +49,9 @@ class Episode:
 
     def __len__(self) -> int:
         return len(self.actions)
+
+    def proprio(self) -> np.ndarray:
+        return proprio_vector(self.eef_pos, self.eef_quat, self.gripper_width)
 
 
 def _h5py():
@@ -102,14 +115,15 @@ def read_episodes(path: Path, tasks: set[str] | None = None) -> tuple[list[Episo
 
 
 class FramePairs(torch.utils.data.Dataset):
-    """(two stacked frames t-1 and t, action t) samples; the first frame of an episode is paired
-    with itself. Images are ``float32 [2, 3, H, W]`` in [0, 1]."""
+    """(two stacked frames t-1 and t, the robot's state t, action t) samples; the first frame of an
+    episode is paired with itself. Images are ``float32 [2, 3, H, W]`` in [0, 1]."""
 
     def __init__(self, episodes: list[Episode]) -> None:
         if not episodes:
             raise ValueError("no episodes to train on")
         self.images = torch.from_numpy(np.concatenate([e.images for e in episodes])).permute(0, 3, 1, 2).contiguous()
         self.actions = torch.from_numpy(np.concatenate([e.actions for e in episodes])).float()
+        self.proprio = torch.from_numpy(np.concatenate([e.proprio() for e in episodes]))
         starts = np.cumsum([0] + [len(e) for e in episodes[:-1]])
         previous = np.arange(len(self.actions)) - 1
         previous[starts] = starts
@@ -118,9 +132,9 @@ class FramePairs(torch.utils.data.Dataset):
     def __len__(self) -> int:
         return len(self.actions)
 
-    def __getitem__(self, i: int) -> tuple[torch.Tensor, torch.Tensor]:
+    def __getitem__(self, i: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         pair = torch.stack((self.images[self.previous[i]], self.images[i])).float() / 255.0
-        return pair, self.actions[i]
+        return pair, self.proprio[i], self.actions[i]
 
 
 def write_card(path: Path, episodes: list[Episode], env_args: dict[str, Any]) -> Path:

@@ -17,6 +17,7 @@ from tqdm import tqdm
 import v2p_envs
 from v2p_envs.ground_truth.single_object import lifted
 
+from .dataset import proprio_vector
 from .model import BCPolicyNet
 
 __all__ = ["TaskResult", "evaluate_actor", "evaluate_task"]
@@ -58,7 +59,8 @@ def evaluate_actor(folder: Path, kind: str, split: str, make_actor: Callable[[ob
 
 def evaluate_task(net: BCPolicyNet, image_size: int, folder: Path, kind: str, split: str, episodes: int = 10,
                   seed: int = 0, max_steps: int = 200, progress: bool = False) -> TaskResult:
-    """A two-frame image policy (BC or the video policy) on one task."""
+    """A two-frame image policy (BC or the video policy) on one task; policies with a state input
+    also get the robot's state."""
     def image_actor(env) -> Actor:
         device = next(net.parameters()).device
         previous: list[torch.Tensor] = []
@@ -68,7 +70,9 @@ def evaluate_task(net: BCPolicyNet, image_size: int, folder: Path, kind: str, sp
             current = torch.from_numpy(np.ascontiguousarray(rgb)).permute(0, 3, 1, 2).float().to(device) / 255.0
             frames = torch.stack((previous[-1] if previous else current, current), dim=1)
             previous[:] = [current]
-            return net(frames).cpu()
+            states = env.sim.states
+            proprio = proprio_vector(states["eef_pos"], states["eef_quat"], states["gripper_width"][:, None])
+            return net(frames, proprio.to(device)).cpu()
         return act
 
     return evaluate_actor(folder, kind, split, image_actor, episodes, seed, max_steps, image_size, progress)

@@ -4,7 +4,10 @@ The backbone is written here (no torchvision needed) with torchvision's paramete
 ``resnet18`` state dict (ImageNet weights the user has, as safetensors or a weights-only .pth)
 loads into it with ``load_backbone``; offline it starts from random initialisation. Each frame
 goes through the shared backbone (512 features after global pooling); the two feature vectors
-are concatenated and the head (512, 512, 7) gives the action.
+are concatenated and the head (512, 512, 7) gives the action. With ``proprio_dim`` the robot's
+own state (end-effector pose, gripper width) joins through an MLP to 256, as in the paper's
+sim-to-real policy; it tells the policy where the gripper is, which a low-resolution image shows
+poorly, and so lets a small CPU budget learn.
 """
 from __future__ import annotations
 
@@ -13,7 +16,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-__all__ = ["ResNet18", "BCPolicyNet", "load_backbone"]
+__all__ = ["ResNet18", "StateEncoder", "BCPolicyNet", "load_backbone"]
 
 
 class _BasicBlock(nn.Module):
@@ -80,17 +83,37 @@ def load_backbone(backbone: ResNet18, path: Path) -> list[str]:
     return list(result.missing_keys)
 
 
-class BCPolicyNet(nn.Module):
-    """Two frames ``[B, 2, 3, H, W]`` -> action ``[B, 7]`` in [-1, 1]."""
+class StateEncoder(nn.Module):
+    """The robot's state ``[B, D]`` -> 256 features, appended to an image policy's features."""
 
-    def __init__(self, hidden: int = 512, action_dim: int = 7, frames: int = 2) -> None:
+    features = 256
+
+    def __init__(self, dim: int) -> None:
+        super().__init__()
+        self.mlp = nn.Sequential(nn.Linear(dim, self.features), nn.ReLU())
+
+    def join(self, features: torch.Tensor, proprio: torch.Tensor | None) -> torch.Tensor:
+        if proprio is None:
+            raise ValueError("this policy reads the robot's state: pass proprio [B, %d]" % self.mlp[0].in_features)
+        return torch.cat((features, self.mlp(proprio)), dim=1)
+
+
+class BCPolicyNet(nn.Module):
+    """Two frames ``[B, 2, 3, H, W]`` (and the robot's state ``[B, proprio_dim]`` when it has one)
+    -> action ``[B, 7]`` in [-1, 1]."""
+
+    def __init__(self, hidden: int = 512, action_dim: int = 7, frames: int = 2, proprio_dim: int = 0) -> None:
         super().__init__()
         self.frames = frames
         self.backbone = ResNet18()
-        self.head = nn.Sequential(nn.Linear(frames * ResNet18.features, hidden), nn.ReLU(),
+        self.state = StateEncoder(proprio_dim) if proprio_dim else None
+        width = frames * ResNet18.features + (StateEncoder.features if proprio_dim else 0)
+        self.head = nn.Sequential(nn.Linear(width, hidden), nn.ReLU(),
                                   nn.Linear(hidden, hidden), nn.ReLU(), nn.Linear(hidden, action_dim))
 
-    def forward(self, frames: torch.Tensor) -> torch.Tensor:
+    def forward(self, frames: torch.Tensor, proprio: torch.Tensor | None = None) -> torch.Tensor:
         b, k = frames.shape[:2]
         features = self.backbone(frames.flatten(0, 1)).view(b, k * ResNet18.features)
+        if self.state is not None:
+            features = self.state.join(features, proprio)
         return torch.tanh(self.head(features))

@@ -3,9 +3,12 @@
 The paper trains 30 epochs at batch 1024 with learning rate 3e-4 for the head and 3e-5 for the
 (pre-trained) ResNet18 on 256 x 256 frames. Offline the backbone starts from random weights, and
 a backbone that low would barely move: without ``backbone_weights`` it trains at the head's rate
-(``BCConfig.backbone_lr`` None). The CPU preset keeps the recipe at 64 x 64 frames, 5 epochs and
-batch 256. The checkpoint is ``policy.safetensors`` + ``bc.json`` (config, data, losses): weights
-only, as everywhere in this project.
+(``BCConfig.backbone_lr`` None). The CPU preset keeps the recipe at 64 x 64 frames and gives
+every training set the same budget of gradient steps (batch 64), so a scaling curve over the
+number of tasks compares data, not compute; it adds the robot's state as an input (the paper's
+sim-to-real policy does), which the paper's RGB-only preset leaves out. The checkpoint is
+``policy.safetensors`` + ``bc.json`` (config, data, losses per pass): weights only, as
+everywhere in this project.
 """
 from __future__ import annotations
 
@@ -18,7 +21,7 @@ from pathlib import Path
 import torch
 from tqdm import tqdm
 
-from .dataset import FramePairs, read_episodes
+from .dataset import PROPRIO_DIM, FramePairs, read_episodes
 from .model import BCPolicyNet, load_backbone
 
 __all__ = ["BCConfig", "PRESETS", "train_bc", "load_policy"]
@@ -30,10 +33,12 @@ log = logging.getLogger(__name__)
 class BCConfig:
     image_size: int = 64
     epochs: int = 5
+    steps: int | None = None  # gradient steps; when set, passes over the data repeat until done (epochs ignored)
     batch_size: int = 256
     head_lr: float = 3e-4
     backbone_lr: float | None = None  # None: 3e-5 with backbone_weights, else head_lr
     hidden: int = 512
+    proprio: bool = False  # the robot's state (end-effector pose, gripper width) as a second input
     backbone_weights: str | None = None
     seed: int = 0
     threads: int = 1
@@ -46,7 +51,7 @@ class BCConfig:
 
 
 PRESETS = {
-    "cpu": BCConfig(),
+    "cpu": BCConfig(steps=400, batch_size=64, proprio=True),
     "paper": BCConfig(image_size=256, epochs=30, batch_size=1024),
 }
 
@@ -67,7 +72,7 @@ def train_bc(data: Path, out_dir: Path, config: BCConfig, tasks: set[str] | None
     dataset = FramePairs(episodes)
     loader = torch.utils.data.DataLoader(dataset, batch_size=min(config.batch_size, len(dataset)), shuffle=True,
                                          generator=torch.Generator().manual_seed(config.seed), drop_last=False)
-    net = BCPolicyNet(hidden=config.hidden).to(config.device)
+    net = BCPolicyNet(hidden=config.hidden, proprio_dim=PROPRIO_DIM if config.proprio else 0).to(config.device)
     if config.backbone_weights:
         missing = load_backbone(net.backbone, Path(config.backbone_weights))
         if missing:
@@ -78,18 +83,25 @@ def train_bc(data: Path, out_dir: Path, config: BCConfig, tasks: set[str] | None
     losses = []
     start = time.perf_counter()
     net.train()
-    for epoch in tqdm(range(config.epochs), desc="bc", disable=not progress):
+    passes, steps_left = _passes(config, len(loader))
+    bar = tqdm(total=steps_left, desc="bc", disable=not progress)
+    for epoch in range(passes):
         total, count = 0.0, 0
-        for frames, actions in loader:
-            frames, actions = frames.to(config.device), actions.to(config.device)
-            loss = torch.nn.functional.mse_loss(net(frames), actions)
+        for frames, proprio, actions in loader:
+            if steps_left == 0:
+                break
+            frames, proprio, actions = (t.to(config.device) for t in (frames, proprio, actions))
+            loss = torch.nn.functional.mse_loss(net(frames, proprio), actions)
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
             total += loss.item() * len(actions)
             count += len(actions)
+            steps_left -= 1
+            bar.update()
         losses.append(total / count)
-        log.info("epoch %d: loss %.4f", epoch, losses[-1])
+        log.info("pass %d: loss %.4f", epoch, losses[-1])
+    bar.close()
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     from safetensors.torch import save_file
@@ -101,6 +113,13 @@ def train_bc(data: Path, out_dir: Path, config: BCConfig, tasks: set[str] | None
               "train_seconds": round(time.perf_counter() - start, 1), "source_policy": env_args.get("policy")}
     (out_dir / "bc.json").write_text(json.dumps(record, indent=1) + "\n")
     return out_dir
+
+
+def _passes(config: BCConfig, batches_per_pass: int) -> tuple[int, int]:
+    """Passes over the data and gradient steps: ``epochs`` whole passes, or ``steps`` steps."""
+    if config.steps is None:
+        return config.epochs, config.epochs * batches_per_pass
+    return -(-config.steps // batches_per_pass), config.steps
 
 
 def load_policy(run_dir: Path) -> tuple[torch.nn.Module, BCConfig]:
@@ -117,10 +136,10 @@ def load_policy(run_dir: Path) -> tuple[torch.nn.Module, BCConfig]:
         from .video_policy import VideoPolicy, VideoPolicyConfig
 
         video = VideoPolicyConfig(**record["config"])
-        net = VideoPolicy(video.horizon, video.width)
+        net = VideoPolicy(video.horizon, video.width, proprio_dim=PROPRIO_DIM if video.proprio else 0)
         config = replace(BCConfig(), image_size=video.image_size, seed=video.seed)
     else:
         config = replace(BCConfig(), **record["config"])
-        net = BCPolicyNet(hidden=config.hidden)
+        net = BCPolicyNet(hidden=config.hidden, proprio_dim=PROPRIO_DIM if config.proprio else 0)
     net.load_state_dict(load_file(str(run_dir / "policy.safetensors")))
     return net.eval(), config

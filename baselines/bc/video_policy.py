@@ -5,7 +5,8 @@ robot's own video; action-free episodes can join this stage). Stage 2 freezes it
 action head on its features: the bottleneck and the decoder's last feature map, pooled.
 ``joint`` trains both at once on the sum of the two losses (the paper's weaker variant). The
 policy has the BC policy's interface (two frames in, a 7-dim action out), so the same
-evaluation runs it. No task embedding: the lift family is one skill, and an embedding of a
+evaluation runs it, with the robot's state as a second input when ``proprio`` (as the BC policy
+it is compared with). No task embedding: the lift family is one skill, and an embedding of a
 training task's name would not carry over to a held-out one.
 """
 from __future__ import annotations
@@ -21,7 +22,8 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
-from .dataset import Episode, read_episodes
+from .dataset import PROPRIO_DIM, Episode, read_episodes
+from .model import StateEncoder
 
 __all__ = ["VideoPolicyConfig", "VideoPredictor", "VideoPolicy", "FrameWindows", "train_video_policy"]
 
@@ -37,6 +39,7 @@ class VideoPolicyConfig:
     action_epochs: int = 5      # stage 2 (two_stage)
     batch_size: int = 128
     lr: float = 3e-4
+    proprio: bool = True        # the robot's state joins the action head (as in the CPU BC preset)
     image_size: int = 64
     seed: int = 0
     threads: int = 1
@@ -87,24 +90,34 @@ class VideoPredictor(nn.Module):
 class VideoPolicy(nn.Module):
     """The predictor and an action head on its features; ``forward`` gives the action only."""
 
-    def __init__(self, horizon: int, width: int = 32, hidden: int = 256) -> None:
+    def __init__(self, horizon: int, width: int = 32, hidden: int = 256, proprio_dim: int = 0) -> None:
         super().__init__()
         self.predictor = VideoPredictor(horizon, width)
-        self.head = nn.Sequential(nn.Linear(self.predictor.feature_dim, hidden), nn.ReLU(),
+        self.state = StateEncoder(proprio_dim) if proprio_dim else None
+        features = self.predictor.feature_dim + (StateEncoder.features if proprio_dim else 0)
+        self.head = nn.Sequential(nn.Linear(features, hidden), nn.ReLU(),
                                   nn.Linear(hidden, hidden), nn.ReLU(), nn.Linear(hidden, 7))
 
-    def forward(self, frames: torch.Tensor) -> torch.Tensor:
-        return torch.tanh(self.head(self.predictor(frames)[1]))
+    def act(self, features: torch.Tensor, proprio: torch.Tensor | None) -> torch.Tensor:
+        """The action from the predictor's features (and the robot's state)."""
+        if self.state is not None:
+            features = self.state.join(features, proprio)
+        return torch.tanh(self.head(features))
+
+    def forward(self, frames: torch.Tensor, proprio: torch.Tensor | None = None) -> torch.Tensor:
+        return self.act(self.predictor(frames)[1], proprio)
 
 
 class FrameWindows(torch.utils.data.Dataset):
-    """(frames t-1 and t, frames t+1 .. t+K, action t): the future is clamped at the episode's end."""
+    """(frames t-1 and t, frames t+1 .. t+K, the robot's state t, action t): the future is clamped
+    at the episode's end."""
 
     def __init__(self, episodes: list[Episode], horizon: int) -> None:
         if not episodes:
             raise ValueError("no episodes to train on")
         self.images = torch.from_numpy(np.concatenate([e.images for e in episodes])).permute(0, 3, 1, 2).contiguous()
         self.actions = torch.from_numpy(np.concatenate([e.actions for e in episodes])).float()
+        self.proprio = torch.from_numpy(np.concatenate([e.proprio() for e in episodes]))
         index, offset = [], 0
         for e in episodes:
             t = np.arange(len(e))
@@ -119,7 +132,7 @@ class FrameWindows(torch.utils.data.Dataset):
 
     def __getitem__(self, i: int):
         frames = self.images[self.index[i]].float() / 255.0
-        return frames[:2], frames[2:], self.actions[i]
+        return frames[:2], frames[2:], self.proprio[i], self.actions[i]
 
 
 def train_video_policy(data: Path, out_dir: Path, config: VideoPolicyConfig, tasks: set[str] | None = None,
@@ -134,7 +147,7 @@ def train_video_policy(data: Path, out_dir: Path, config: VideoPolicyConfig, tas
     dataset = FrameWindows(episodes, config.horizon)
     loader = torch.utils.data.DataLoader(dataset, batch_size=min(config.batch_size, len(dataset)), shuffle=True,
                                          generator=torch.Generator().manual_seed(config.seed))
-    net = VideoPolicy(config.horizon, config.width).to(config.device)
+    net = VideoPolicy(config.horizon, config.width, proprio_dim=PROPRIO_DIM if config.proprio else 0).to(config.device)
     mse = nn.functional.mse_loss
     history: dict[str, list[float]] = {"video": [], "action": []}
     start = time.perf_counter()
@@ -143,11 +156,11 @@ def train_video_policy(data: Path, out_dir: Path, config: VideoPolicyConfig, tas
         optimizer = torch.optim.Adam(params, lr=config.lr)
         for _ in tqdm(range(epochs), desc=label, disable=not progress):
             sums = np.zeros(2)
-            for frames, future, actions in loader:
-                frames, future, actions = (t.to(config.device) for t in (frames, future, actions))
+            for frames, future, proprio, actions in loader:
+                frames, future, proprio, actions = (t.to(config.device) for t in (frames, future, proprio, actions))
                 predicted, features = net.predictor(frames)
                 video_loss = mse(predicted, future)
-                action_loss = mse(torch.tanh(net.head(features)), actions)
+                action_loss = mse(net.act(features, proprio), actions)
                 loss = video_weight * video_loss + action_weight * action_loss
                 optimizer.zero_grad()
                 loss.backward()
@@ -159,7 +172,8 @@ def train_video_policy(data: Path, out_dir: Path, config: VideoPolicyConfig, tas
     if config.mode == "two_stage":
         run(config.video_epochs, net.predictor.parameters(), 1.0, 0.0, "video model")
         net.predictor.requires_grad_(False)
-        run(config.action_epochs, net.head.parameters(), 0.0, 1.0, "action head")
+        head = [p for name, p in net.named_parameters() if not name.startswith("predictor.")]
+        run(config.action_epochs, head, 0.0, 1.0, "action head")
     else:
         run(config.video_epochs + config.action_epochs, net.parameters(), 1.0, 1.0, "joint")
     out_dir = Path(out_dir)

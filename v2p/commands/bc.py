@@ -41,9 +41,12 @@ def add_parser(subparsers) -> None:
     t = sub.add_parser("train", help="train the ResNet18 BC policy on a dataset", formatter_class=HelpFormatter)
     t.add_argument("data", type=Path, help="dataset from v2p bc collect")
     t.add_argument("--out", type=Path, required=True, help="run folder: policy.safetensors + bc.json")
-    t.add_argument("--preset", choices=sorted(PRESETS), default="cpu", help="cpu: 64 px, 5 epochs; paper: 256 px, 30")
+    t.add_argument("--preset", choices=sorted(PRESETS), default="cpu",
+                   help="cpu: 64 px, 400 steps at batch 64, robot state as input; paper: 256 px, 30 epochs, RGB only")
     t.add_argument("--tasks", type=positive_int, help="train on the episodes of the first N tasks only")
-    t.add_argument("--epochs", type=positive_int, help="override the preset's epochs")
+    t.add_argument("--epochs", type=positive_int, help="override the preset's budget: whole passes over the data")
+    t.add_argument("--steps", type=positive_int, help="override the preset's budget: gradient steps")
+    t.add_argument("--images-only", action="store_true", help="no robot-state input (the paper's RGB-only BC)")
     t.add_argument("--batch-size", type=positive_int, help="override the preset's batch size")
     t.add_argument("--backbone-weights", type=Path, help="torchvision resnet18 state dict (.safetensors or .pth)")
     t.add_argument("--seed", type=non_negative_int, default=0)
@@ -61,6 +64,7 @@ def add_parser(subparsers) -> None:
     e.add_argument("run", type=Path, help="run folder from v2p bc train")
     e.add_argument("--family", type=Path, required=True, help="the lift family folder")
     e.add_argument("--split", default="held_out", help="held_out (both held-out splits), train, or one split name")
+    e.add_argument("--tasks", type=positive_int, help="only the first N tasks of the split (default: all)")
     e.add_argument("--episodes", type=positive_int, default=10, help="episodes per task and seed")
     e.add_argument("--seeds", type=positive_int, default=3, help="evaluation seeds 0..S-1")
     e.add_argument("--max-steps", type=positive_int, default=defaults.max_steps)
@@ -109,8 +113,12 @@ def _train(args: argparse.Namespace) -> int:
 
     config = replace(PRESETS[args.preset], seed=args.seed, device=args.device,
                      backbone_weights=str(args.backbone_weights) if args.backbone_weights else None)
+    if args.images_only:
+        config = replace(config, proprio=False)
     if args.epochs:
-        config = replace(config, epochs=args.epochs)
+        config = replace(config, epochs=args.epochs, steps=None)
+    if args.steps:
+        config = replace(config, steps=args.steps)
     if args.batch_size:
         config = replace(config, batch_size=args.batch_size)
     tasks = None
@@ -122,7 +130,8 @@ def _train(args: argparse.Namespace) -> int:
             from baselines.bc.video_policy import VideoPolicyConfig, train_video_policy
 
             video = VideoPolicyConfig(horizon=args.horizon, mode=args.mode, seed=args.seed, device=args.device,
-                                      batch_size=args.batch_size or VideoPolicyConfig.batch_size)
+                                      batch_size=args.batch_size or VideoPolicyConfig.batch_size,
+                                      proprio=not args.images_only)
             if args.epochs:
                 video = replace(video, video_epochs=args.epochs, action_epochs=args.epochs)
             out = train_video_policy(args.data, args.out, video, tasks, progress=not args.no_progress)
@@ -144,7 +153,7 @@ def _eval(args: argparse.Namespace) -> int:
 
     net, config = load_policy(args.run)
     results = []
-    for spec, folder in _family_tasks(args.family, args.split):
+    for spec, folder in _family_tasks(args.family, args.split)[: args.tasks]:
         for seed in range(args.seeds):
             results.append(evaluate_task(net, config.image_size, folder, spec.kind, spec.split, args.episodes, seed,
                                          args.max_steps, progress=not args.no_progress))
