@@ -34,7 +34,7 @@ setup(
         "rtree>=1.0",  # trimesh's spatial index (mesh queries in reconstruction)
         "coacd>=1.0",
         "scipy>=1.11",
-        "shapely>=2.0",
+        "shapely>=2.1",  # constrained_delaunay_triangles (extruded outlines)
         "imageio[ffmpeg]>=2.34",
         "pyyaml>=6.0",
         "tqdm>=4.66",

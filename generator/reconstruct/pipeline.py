@@ -45,6 +45,7 @@ class ObjectReport:
     tracked_frames: int = 0
     mesh_kind: str | None = None
     mesh_frame: int | None = None
+    mesh_fit: dict[str, Any] = field(default_factory=dict)  # the mesh builder's scores (IoU per shape, views used)
     metric_mesh: bool | None = None
     rho: float | None = None
     size: list[float] | None = None
@@ -191,6 +192,7 @@ def _object(name: str, frames: np.ndarray, mask: np.ndarray, others: np.ndarray,
             built.pose = Pose(built.pose.rotation, built.pose.translation + shift)
         scaled = MeshResult(mesh, True, built.kind, k, built.pose, built.details)
     rep.mesh_kind, rep.mesh_frame, rep.metric_mesh = built.kind, k, built.metric
+    rep.mesh_fit = {key: round(v, 4) if isinstance(v, float) else v for key, v in built.details.items()}
     with timer("pose"):
         poses = stages.pose.track(frames, mask, depth, scaled, others)
     filled, held = _hold_missing(poses)

@@ -48,6 +48,9 @@ class GrabCutFlowSegmenter:
     progress: bool = True
 
     def segment(self, frames: np.ndarray, boxes: dict[str, Box]) -> dict[str, np.ndarray]:
+        # GrabCut's k-means draws from OpenCV's global generator: seed it, so that a video's masks do
+        # not depend on what this process segmented before
+        cv2.setRNGSeed(0)
         t, h, w = frames.shape[:3]
         gray = [cv2.cvtColor(f, cv2.COLOR_RGB2GRAY) for f in frames]
         masks = {name: np.zeros((t, h, w), bool) for name in boxes}

@@ -9,7 +9,7 @@ Camera coordinates are OpenCV's: x right, y down, z forward.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol, Sequence
+from typing import Any, Protocol, Sequence
 
 import numpy as np
 import trimesh
@@ -109,7 +109,7 @@ class MeshResult:
     kind: str
     frame_index: int
     pose: Pose | None = None
-    details: dict[str, float] = field(default_factory=dict)
+    details: dict[str, Any] = field(default_factory=dict)  # the builder's scores, for report.json
 
 
 class Detector(Protocol):

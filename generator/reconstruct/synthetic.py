@@ -16,6 +16,7 @@ import trimesh
 from scipy.spatial.transform import Rotation
 
 from generator.reconstruct.geometry import Intrinsics, Plane, Pose, pixel_rays, table_plane_from_camera
+from generator.reconstruct.outline import prism_mesh
 
 __all__ = ["SyntheticCamera", "SyntheticObject", "SyntheticVideo", "render", "trajectory", "TRAJECTORIES"]
 
@@ -41,7 +42,8 @@ class SyntheticCamera:
 
 @dataclass
 class SyntheticObject:
-    """``shape`` is "box" (size l, w, h) or "cylinder" (size 2r, 2r, h). ``poses`` per frame are
+    """``shape`` is "box" (size l, w, h), "cylinder" (size 2r, 2r, h) or "prism" (``footprint``, a
+    polygon centred on its bounding box, extruded to h). ``poses`` per frame are
     ``(x, y, z, roll, pitch, yaw)`` in the table frame (``Plane.frame``), z at the object centre."""
 
     name: str
@@ -49,14 +51,18 @@ class SyntheticObject:
     size: tuple[float, float, float]
     color: tuple[int, int, int]
     poses: list[tuple[float, ...]] = field(default_factory=list)
+    footprint: tuple[tuple[float, float], ...] = ()
 
     def mesh(self) -> trimesh.Trimesh:
         l, w, h = self.size
+        if self.shape == "prism" and len(self.footprint) >= 3:
+            return prism_mesh(np.array(self.footprint, dtype=np.float64), h)
         if self.shape == "box":
             return trimesh.creation.box(extents=(l, w, h))
         if self.shape == "cylinder":
             return trimesh.creation.cylinder(radius=l / 2, height=h, sections=24)
-        raise ValueError(f"synthetic object '{self.name}': shape must be 'box' or 'cylinder', got {self.shape!r}")
+        raise ValueError(f"synthetic object '{self.name}': shape must be 'box', 'cylinder' or "
+                         f"'prism' (with a footprint), got {self.shape!r}")
 
 
 @dataclass

@@ -91,6 +91,21 @@ def test_camera_falls_back_to_the_prior_without_a_table():
     assert set(est.sources.values()) == {"prior"} and est.pitch_deg == 45.0
 
 
+def test_masks_do_not_depend_on_what_was_segmented_before(rendered):
+    import cv2
+
+    from generator.reconstruct.segment import GrabCutFlowSegmenter
+
+    truth, _, _ = load_truth(rendered)
+    frames = read_video(rendered / "video.mp4")[:3]
+    boxes = {name: Box(*box) for name, box in truth["boxes"].items()}
+    masks = []
+    for seed in (1, 2, 3):  # as if other videos had drawn from OpenCV's generator first
+        cv2.setRNGSeed(seed)
+        masks.append(GrabCutFlowSegmenter(progress=False).segment(frames, boxes))
+    assert all(np.array_equal(m[name], masks[0][name]) for m in masks[1:] for name in boxes)
+
+
 def test_the_still_object_is_found_without_a_box(rendered):
     truth, _, _ = load_truth(rendered)
     frames = read_video(rendered / "video.mp4")

@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from scipy.spatial.transform import Rotation
+from shapely.geometry import Polygon
 
 from generator.reconstruct.depth import TablePlaneDepth
 from generator.reconstruct.detect import MotionDetector, PromptBoxDetector
@@ -13,6 +14,7 @@ from generator.reconstruct.pose import FlowPnPTracker, align_to_mask, silhouette
 from generator.reconstruct.scale import diameter, scale_ratio
 from generator.reconstruct.segment import GrabCutFlowSegmenter, mask_iou
 from generator.reconstruct.stages import Box, MeshResult
+from generator.reconstruct.synthetic import SyntheticObject, render, trajectory
 from tests.reconstruct.conftest import JAR, CAMERA, TIN, camera_prior
 
 
@@ -140,3 +142,41 @@ def test_geometry_round_trips():
     fitted = fit_plane(pts)
     np.testing.assert_allclose(fitted.normal, plane.normal, atol=1e-6)
     assert fitted.offset == pytest.approx(plane.offset)
+
+
+L_FOOTPRINT = ((-0.06, -0.04), (0.06, -0.04), (0.06, -0.005), (-0.02, -0.005), (-0.02, 0.04), (-0.06, 0.04))
+
+
+def test_outline_is_carved_from_one_view_and_extruded():
+    from generator.reconstruct.outline import carve_footprint, prism_mesh
+
+    size = (0.12, 0.08, 0.03)
+    video = render([SyntheticObject("bracket", "prism", size, (220, 200, 60),
+                                    trajectory("static", (0.0, 0.05), size, 2, yaw0=0.4), L_FOOTPRINT)], CAMERA)
+    table = CAMERA.plane.frame()
+    footprint = carve_footprint(video.masks["bracket"][0], CAMERA.intrinsics, table, (0.0, 0.05), 0.12, 0.03)
+    truth = Polygon(L_FOOTPRINT)
+    carved = Polygon(footprint - footprint.mean(axis=0) + np.array(truth.centroid.coords[0]))
+    assert carved.area == pytest.approx(truth.area, rel=0.3)
+    # yawed by 0.4 rad on the table: rotate the truth into the table frame before comparing
+    c, s = np.cos(0.4), np.sin(0.4)
+    placed = Polygon(np.array(L_FOOTPRINT) @ np.array([[c, s], [-s, c]]) + [0.0, 0.05])
+    assert Polygon(footprint).intersection(placed).area > 0.7 * placed.union(Polygon(footprint)).area
+    mesh = prism_mesh(np.array(L_FOOTPRINT), 0.03)
+    assert mesh.is_watertight and mesh.volume == pytest.approx(truth.area * 0.03, rel=1e-6)
+
+
+def test_shape_is_chosen_by_agreement_over_the_motion():
+    size = (0.12, 0.08, 0.03)
+    video = render([SyntheticObject("bracket", "prism", size, (220, 200, 60),
+                                    trajectory("push", (-0.05, 0.02), size, 12, end=(0.06, 0.06)), L_FOOTPRINT)],
+                   CAMERA)
+    depth = TablePlaneDepth(camera_prior()).estimate(video.frames, video.masks)
+    built = PrimitiveFitMeshBuilder(catalogue=False).build(video.frames, "bracket", video.masks["bracket"], depth)
+    assert built.kind == "outline" and len(built.details["views"]) == 4
+    assert built.details["views_iou_outline"] > built.details["views_iou_box"]
+    np.testing.assert_allclose(sorted(built.mesh.extents), sorted(size), rtol=0.2)
+    assert built.mesh.volume == pytest.approx(Polygon(L_FOOTPRINT).area * 0.03, rel=0.35)
+    one_view = PrimitiveFitMeshBuilder(catalogue=False, consistency_frames=0).build(
+        video.frames, "bracket", video.masks["bracket"], depth)
+    assert one_view.details["views"] == [] and "views_iou_box" not in one_view.details

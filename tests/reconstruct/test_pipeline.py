@@ -126,6 +126,10 @@ def test_cli_runs_and_downscaled_intrinsics_follow(tmp_path, push_files):
     report = json.loads((out / "report.json").read_text())
     assert report["intrinsics"][0] == pytest.approx(intr.fx / 2)
     assert load_scene_spec(out / "scene.json").object("tin").size[0] > 0
+    # the mesh builder's scores: each shape's IoU on its frame, and the views of the motion it was checked on
+    fit = report["objects"]["tin"]["mesh_fit"]
+    assert report["objects"]["tin"]["mesh_kind"] == "box" and fit["iou_box"] >= fit["iou_sphere"]
+    assert fit["views"] and fit["views_iou_box"] > 0.8
     with pytest.raises(SystemExit):
         main(["--help"])
 
