@@ -94,6 +94,12 @@ def test_backbone_takes_torchvision_names_and_refuses_others(tmp_path):
     assert with_state(torch.rand(3, 2, 3, 32, 32), torch.rand(3, PROPRIO_DIM)).shape == (3, 7)
     with pytest.raises(ValueError, match="robot's state"):
         with_state(torch.rand(3, 2, 3, 32, 32))
+    # a rollout encodes each frame once and reuses it: the same action as the two-frame forward
+    frames, proprio = torch.rand(3, 2, 3, 32, 32), torch.rand(3, PROPRIO_DIM)
+    with torch.no_grad():
+        with_state.eval()
+        features = torch.stack([with_state.backbone(frames[:, 0]), with_state.backbone(frames[:, 1])], dim=1)
+        assert torch.allclose(with_state.act(features, proprio), with_state(frames, proprio), atol=1e-6)
 
 
 def test_collect_train_eval_through_v2p(family, tmp_path, capsys):

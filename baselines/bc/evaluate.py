@@ -63,16 +63,20 @@ def evaluate_task(net: BCPolicyNet, image_size: int, folder: Path, kind: str, sp
     also get the robot's state."""
     def image_actor(env) -> Actor:
         device = next(net.parameters()).device
-        previous: list[torch.Tensor] = []
+        previous: list[torch.Tensor] = []  # the previous frame, or its features when the net can reuse them
 
         def act() -> torch.Tensor:
             rgb, _ = env.render_batch()
             current = torch.from_numpy(np.ascontiguousarray(rgb)).permute(0, 3, 1, 2).float().to(device) / 255.0
-            frames = torch.stack((previous[-1] if previous else current, current), dim=1)
-            previous[:] = [current]
             states = env.sim.states
-            proprio = proprio_vector(states["eef_pos"], states["eef_quat"], states["gripper_width"][:, None])
-            return net(frames, proprio.to(device)).cpu()
+            proprio = proprio_vector(states["eef_pos"], states["eef_quat"], states["gripper_width"][:, None]).to(device)
+            if isinstance(net, BCPolicyNet):  # each frame through the backbone once
+                current = net.backbone(current)
+                action = net.act(torch.stack((previous[-1] if previous else current, current), dim=1), proprio)
+            else:
+                action = net(torch.stack((previous[-1] if previous else current, current), dim=1), proprio)
+            previous[:] = [current]
+            return action.cpu()
         return act
 
     return evaluate_actor(folder, kind, split, image_actor, episodes, seed, max_steps, image_size, progress)

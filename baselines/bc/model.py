@@ -113,7 +113,12 @@ class BCPolicyNet(nn.Module):
 
     def forward(self, frames: torch.Tensor, proprio: torch.Tensor | None = None) -> torch.Tensor:
         b, k = frames.shape[:2]
-        features = self.backbone(frames.flatten(0, 1)).view(b, k * ResNet18.features)
+        return self.act(self.backbone(frames.flatten(0, 1)).view(b, k, ResNet18.features), proprio)
+
+    def act(self, features: torch.Tensor, proprio: torch.Tensor | None = None) -> torch.Tensor:
+        """The action from per-frame backbone features ``[B, frames, 512]``: a rollout encodes each
+        new frame once and reuses the previous frame's features."""
+        features = features.flatten(1)
         if self.state is not None:
             features = self.state.join(features, proprio)
         return torch.tanh(self.head(features))
