@@ -20,7 +20,7 @@ import os
 import shutil
 import tempfile
 import time
-from dataclasses import replace
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import numpy as np
@@ -91,6 +91,23 @@ def _evaluate(run: Path, held_out, seeds: int, episodes: int, max_steps: int, pr
     out = _summary(rows, seeds)
     cached.write_text(json.dumps(out, indent=1) + "\n")
     return out
+
+
+def _trained_with(run: Path, preset) -> bool:
+    """Whether ``run`` holds a policy trained with ``preset`` (threads and device aside); a run of
+    another recipe is trained again, and its cached evaluation dropped."""
+    meta = run / "bc.json"
+    if not meta.is_file():
+        return False
+    ignored = {"threads", "device", "image_size"}  # the data decides the image size
+    wanted = {k: v for k, v in asdict(preset).items() if k not in ignored}
+    had = {k: v for k, v in json.loads(meta.read_text())["config"].items() if k not in ignored}
+    if had == wanted:
+        return True
+    log.warning("%s was trained with another recipe (field: had, wanted %s); training it again",
+                run, {k: (had.get(k), wanted[k]) for k in wanted if had.get(k) != wanted[k]})
+    (run / "eval.json").unlink(missing_ok=True)
+    return False
 
 
 def evaluate_runs(runs: dict[str, Path], held_out, seeds: int, episodes: int, max_steps: int,
@@ -181,12 +198,12 @@ def main(argv: list[str] | None = None) -> int:
     results = {}
     for n in args.tasks:
         run = args.out / f"bc_oracle_n{n}"
-        if not (run / "bc.json").is_file():
+        if not _trained_with(run, preset):
             train_bc(oracle_data, run, preset, {f.name for _, f in train[:n]}, progress=progress)
         results[f"BC-V2P (oracle data), N={n}"] = _evaluate(run, held_out, args.eval_seeds, args.eval_episodes,
                                                              args.max_steps, progress)
     run = args.out / "bc_cop"
-    if not (run / "bc.json").is_file():
+    if not _trained_with(run, preset):
         train_bc(cop_data, run, preset, {f.name for _, f in train[:max(args.tasks)]}, progress=progress)
     results["BC-CoP"] = _evaluate(run, held_out, args.eval_seeds, args.eval_episodes, args.max_steps, progress)
     results["CoP (template plans)"] = _evaluate_cop(held_out, args.eval_seeds, args.eval_episodes, args.max_steps,

@@ -118,6 +118,14 @@ def test_collect_train_eval_through_v2p(family, tmp_path, capsys):
     record = json.loads((run / "bc.json").read_text())
     assert record["config"]["image_size"] == 16 and len(record["losses"]) == 1 and np.isfinite(record["losses"][0])
     assert record["config"]["proprio"] is True  # the cpu preset reads the robot's state
+    from baselines.bc.train import load_policy
+
+    torch.manual_seed(0)  # the run's seed: this is the network it started from
+    start = BCPolicyNet(proprio_dim=PROPRIO_DIM)
+    trained, _ = load_policy(run)
+    for part in ("state", "head", "backbone"):  # every part learns, the state MLP too
+        before, after = getattr(start, part).state_dict(), getattr(trained, part).state_dict()
+        assert any(not torch.equal(before[k], after[k]) for k in before), part
     # a step budget repeats passes over the data: 2-3 batches of 64 per pass, 7 steps -> 3 or 4 passes
     stepped = tmp_path / "stepped"
     assert main(["bc", "train", str(data), "--out", str(stepped), "--steps", "7", "--images-only",
@@ -150,6 +158,8 @@ def test_video_policy_trains_and_evaluates_through_v2p(family, tmp_path, capsys,
     assert proprio.shape == (PROPRIO_DIM,)
     assert torch.equal(future[0], future[2])  # clamped at the episode's end
     run = tmp_path / "video"
+    assert main(["bc", "train", str(data), "--out", str(run), "--policy", "video", "--steps", "3", "--no-progress"]) == 2
+    assert "--steps sets the resnet18 policy's budget" in capsys.readouterr().err
     assert main(["bc", "train", str(data), "--out", str(run), "--policy", "video", "--horizon", "3",
                  "--mode", mode, "--epochs", "2", "--batch-size", "32", "--no-progress"]) == 0
     record = json.loads((run / "bc.json").read_text())
@@ -164,3 +174,19 @@ def test_video_policy_trains_and_evaluates_through_v2p(family, tmp_path, capsys,
     assert net(torch.rand(2, 2, 3, 16, 16), torch.rand(2, PROPRIO_DIM)).shape == (2, 7) and config.image_size == 16
     assert main(["bc", "eval", str(run), "--family", str(family), "--episodes", "1", "--seeds", "1",
                  "--max-steps", "3", "--no-progress"]) == 0
+
+
+def test_scaling_runner_trains_again_a_run_of_another_recipe(tmp_path, caplog):
+    from dataclasses import asdict, replace
+
+    from baselines.bc.train import PRESETS
+    from benchmarks.bc_scaling import _trained_with
+
+    preset = replace(PRESETS["cpu"], threads=2)
+    assert not _trained_with(tmp_path, preset)  # nothing trained yet
+    (tmp_path / "bc.json").write_text(json.dumps({"config": asdict(replace(PRESETS["cpu"], image_size=32))}))
+    assert _trained_with(tmp_path, preset)  # threads, device and the data's image size do not count
+    (tmp_path / "bc.json").write_text(json.dumps({"config": asdict(replace(PRESETS["cpu"], steps=None, epochs=1))}))
+    (tmp_path / "eval.json").write_text("{}")
+    assert not _trained_with(tmp_path, preset) and not (tmp_path / "eval.json").exists()
+    assert "'steps': (None, 400)" in caplog.text

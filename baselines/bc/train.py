@@ -77,9 +77,10 @@ def train_bc(data: Path, out_dir: Path, config: BCConfig, tasks: set[str] | None
         missing = load_backbone(net.backbone, Path(config.backbone_weights))
         if missing:
             log.warning("backbone weights lack %d keys (e.g. %s); those stay random", len(missing), missing[0])
+    head = [p for name, p in net.named_parameters() if not name.startswith("backbone.")]  # the head and state MLP
     optimizer = torch.optim.Adam([
         {"params": net.backbone.parameters(), "lr": config.effective_backbone_lr()},
-        {"params": net.head.parameters(), "lr": config.head_lr}])
+        {"params": head, "lr": config.head_lr}])
     losses = []
     start = time.perf_counter()
     net.train()
@@ -135,7 +136,7 @@ def load_policy(run_dir: Path) -> tuple[torch.nn.Module, BCConfig]:
     if record.get("kind") == "video":
         from .video_policy import VideoPolicy, VideoPolicyConfig
 
-        video = VideoPolicyConfig(**record["config"])
+        video = VideoPolicyConfig(**{"proprio": False, **record["config"]})  # older runs had no state input
         net = VideoPolicy(video.horizon, video.width, proprio_dim=PROPRIO_DIM if video.proprio else 0)
         config = replace(BCConfig(), image_size=video.image_size, seed=video.seed)
     else:

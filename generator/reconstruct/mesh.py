@@ -82,6 +82,13 @@ class PrimitiveFitMeshBuilder:
     catalogue: bool = True  # an object named like a catalogue kind is fitted with that shape only
     consistency_frames: int = 4  # other frames each shape is posed on before one is chosen (0: one view)
 
+    def __post_init__(self) -> None:
+        known = {"box", "cylinder", "sphere", "outline"}
+        if not self.shapes or not set(self.shapes) <= known:
+            raise ValueError(f"shapes must be some of {sorted(known)}, got {self.shapes!r}")
+        if "outline" in self.shapes and "box" not in self.shapes:
+            raise ValueError("the outline is carved at the box fit's place and height: shapes with 'outline' need 'box'")
+
     def build(self, frames: np.ndarray, name: str, mask: np.ndarray, depth: DepthResult,
               others: np.ndarray | None = None) -> MeshResult:
         areas = mask.reshape(len(mask), -1).sum(axis=1)
@@ -111,8 +118,13 @@ class PrimitiveFitMeshBuilder:
         fitter = _SilhouetteFit(mask[k], depth.intrinsics, plane, template)
         shapes = ("template",) if template is not None else self.shapes
         results = {shape: fitter.fit(shape, self.max_iterations) for shape in shapes if shape != "outline"}
-        views = self._views(mask, others, k) if len(shapes) > 1 else []
-        view_fits = [_SilhouetteFit(mask[j], depth.intrinsics, plane, fitter.template) for j in views]
+        views, view_fits = [], []
+        for j in self._views(mask, others, k) if len(shapes) > 1 else []:
+            try:
+                view_fits.append(_SilhouetteFit(mask[j], depth.intrinsics, plane, fitter.template))
+                views.append(j)
+            except ValueError:  # no contact with the table in view (high in the air): not a view to use
+                continue
         posed = {shape: [view.pose_iou(shape, result[1], self.max_iterations // 3) for view in view_fits]
                  for shape, result in results.items()}
         carvings = self._carvings(fitter, results["box"], view_fits) if "outline" in shapes and "box" in results \
@@ -125,7 +137,7 @@ class PrimitiveFitMeshBuilder:
             return float(np.mean([own_iou] + [fits[i][0] for i in kept]))
 
         for result, fits, footprint, start in carvings:  # the carving the views agree with best
-            if "outline" not in results or agreement(result[0], fits) > agreement(*results["outline"][:1], posed["outline"]):
+            if "outline" not in results or agreement(result[0], fits) > agreement(results["outline"][0], posed["outline"]):
                 results["outline"], posed["outline"] = result, fits
                 fitter.footprint, fitter.outline_start = footprint, start
         for view in view_fits:
@@ -408,7 +420,6 @@ class _SilhouetteFit:
         union = (sil | self.target).sum()
         return float((sil & self.target).sum() / union) if union else 0.0
 
-
     def _canvas_points(self, pts: np.ndarray) -> np.ndarray:
         """Camera-frame points -> fixed-point pixel coordinates on the IoU canvas."""
         uv = (self.intr.project(pts) - 0.5 - self.origin) * self.scale
@@ -416,8 +427,8 @@ class _SilhouetteFit:
 
 
 _YAWED = ("box", "template", "outline")  # the shapes whose yaw is a parameter
-_CARVE_HEIGHTS = (0.6, 0.7, 0.8, 0.9, 1.0)
-_VIEW_FIT = 0.8  # a view counts when some shape, posed there, reaches this IoU  # outline carving heights tried, fractions of the box fit's
+_CARVE_HEIGHTS = (0.6, 0.7, 0.8, 0.9, 1.0)  # outline carving heights tried, fractions of the box fit's
+_VIEW_FIT = 0.8  # a view counts when some shape, posed there, reaches this IoU
 
 
 def _posed(shape: str, p: np.ndarray, q: np.ndarray) -> np.ndarray:

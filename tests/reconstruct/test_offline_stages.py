@@ -180,3 +180,7 @@ def test_shape_is_chosen_by_agreement_over_the_motion():
     one_view = PrimitiveFitMeshBuilder(catalogue=False, consistency_frames=0).build(
         video.frames, "bracket", video.masks["bracket"], depth)
     assert one_view.details["views"] == [] and "views_iou_box" not in one_view.details
+    with pytest.raises(ValueError, match="need 'box'"):
+        PrimitiveFitMeshBuilder(shapes=("sphere", "outline"))
+    with pytest.raises(ValueError, match="shapes must be some of"):
+        PrimitiveFitMeshBuilder(shapes=("cone",))

@@ -44,8 +44,9 @@ def add_parser(subparsers) -> None:
     t.add_argument("--preset", choices=sorted(PRESETS), default="cpu",
                    help="cpu: 64 px, 400 steps at batch 64, robot state as input; paper: 256 px, 30 epochs, RGB only")
     t.add_argument("--tasks", type=positive_int, help="train on the episodes of the first N tasks only")
-    t.add_argument("--epochs", type=positive_int, help="override the preset's budget: whole passes over the data")
-    t.add_argument("--steps", type=positive_int, help="override the preset's budget: gradient steps")
+    budget = t.add_mutually_exclusive_group()
+    budget.add_argument("--epochs", type=positive_int, help="override the preset's budget: whole passes over the data")
+    budget.add_argument("--steps", type=positive_int, help="override the preset's budget: gradient steps (resnet18)")
     t.add_argument("--images-only", action="store_true", help="no robot-state input (the paper's RGB-only BC)")
     t.add_argument("--batch-size", type=positive_int, help="override the preset's batch size")
     t.add_argument("--backbone-weights", type=Path, help="torchvision resnet18 state dict (.safetensors or .pth)")
@@ -128,6 +129,10 @@ def _train(args: argparse.Namespace) -> int:
     try:
         if args.policy == "video":
             from baselines.bc.video_policy import VideoPolicyConfig, train_video_policy
+
+            if args.steps:
+                raise ValueError("--steps sets the resnet18 policy's budget; the video policy trains by --epochs "
+                                 "(per stage)")
 
             video = VideoPolicyConfig(horizon=args.horizon, mode=args.mode, seed=args.seed, device=args.device,
                                       batch_size=args.batch_size or VideoPolicyConfig.batch_size,
