@@ -70,11 +70,10 @@ def evaluate_task(net: BCPolicyNet, image_size: int, folder: Path, kind: str, sp
             current = torch.from_numpy(np.ascontiguousarray(rgb)).permute(0, 3, 1, 2).float().to(device) / 255.0
             states = env.sim.states
             proprio = proprio_vector(states["eef_pos"], states["eef_quat"], states["gripper_width"][:, None]).to(device)
+            policy = net
             if isinstance(net, BCPolicyNet):  # each frame through the backbone once
-                current = net.backbone(current)
-                action = net.act(torch.stack((previous[-1] if previous else current, current), dim=1), proprio)
-            else:
-                action = net(torch.stack((previous[-1] if previous else current, current), dim=1), proprio)
+                current, policy = net.backbone(current), net.act
+            action = policy(torch.stack((previous[-1] if previous else current, current), dim=1), proprio)
             previous[:] = [current]
             return action.cpu()
         return act

@@ -218,13 +218,12 @@ def _diameter(fit: MeshResult) -> float:
 
 class _SilhouetteFit:
     def __init__(self, mask: np.ndarray, intr: Intrinsics, plane: Plane,
-                 template: trimesh.Trimesh | None = None, footprint: np.ndarray | None = None) -> None:
+                 template: trimesh.Trimesh | None = None) -> None:
         self.mask = mask
         self.intr = intr
         self.template = template
-        self.footprint = footprint  # the outline's footprint, object frame (carve_outline)
-        self.outline_start: tuple[float, float, float] | None = None  # table x, y and yaw of the carved footprint
-        self.outline_height = 0.0
+        self.footprint: np.ndarray | None = None  # the outline's footprint, object frame (carve_outline)
+        self.outline_start: np.ndarray | None = None  # the outline's parameters where it was carved
         self.template_hull = template.convex_hull.vertices if template is not None else None
         self.table = plane.frame()
         ys, xs = np.nonzero(mask)
@@ -280,8 +279,7 @@ class _SilhouetteFit:
         yaw = math.radians(angle)
         c, s = math.cos(yaw), math.sin(yaw)
         self.footprint = (footprint - [cx, cy]) @ np.array([[c, -s], [s, c]])
-        self.outline_start = (float(cx), float(cy), yaw)
-        self.outline_height = float(height)
+        self.outline_start = np.array([cx, cy, yaw, 0.0, math.log(height)])
         return True
 
     def height(self, shape: str, p: np.ndarray) -> float:
@@ -304,14 +302,13 @@ class _SilhouetteFit:
             ls = lw - math.log(max(self.template.extents[:2]))
             starts["template"] = [np.array([x, y, yaw, ls]) for yaw in (0.0, math.pi / 3, 2 * math.pi / 3)]
         if self.outline_start is not None:  # carved here: start where it was carved
-            starts["outline"] = [np.array([*self.outline_start, 0.0, math.log(self.outline_height)])]
+            starts["outline"] = [self.outline_start]
         if shape not in starts:
             raise ValueError(f"unknown primitive {shape!r}; expected one of {sorted(starts)}")
         best_iou, best_params = -1.0, starts[shape][0]
         for start in starts[shape]:
-            simplex = _initial_simplex(start, width, shape in _YAWED)
-            res = minimize(lambda p: 1.0 - self.iou(shape, p), start, method="Nelder-Mead",
-                           options={"initial_simplex": simplex, "maxiter": max_iterations, "xatol": 1e-4, "fatol": 1e-4})
+            res = _nelder_mead(lambda p: 1.0 - self.iou(shape, p), start, _fit_steps(start, width, shape in _YAWED),
+                               max_iterations)
             iou = 1.0 - float(res.fun)
             if iou > best_iou:
                 best_iou, best_params = iou, res.x
@@ -325,12 +322,9 @@ class _SilhouetteFit:
         yaws = (p[2], p[2] + math.pi / 4, p[2] + math.pi / 2) if shape in _YAWED else (0.0,)
         best, best_q = 0.0, np.array([x, y, yaws[0], 0.0])
         for yaw in yaws:
-            start = np.array([x, y, yaw, 0.0])
-            simplex = np.vstack([start] + [start + np.eye(4)[i] * (width / 3, width / 3, 0.4, width / 3)[i]
-                                           for i in range(4)])
-            res = minimize(lambda q: 1.0 - self.iou(shape, _posed(shape, p, q), lift=max(q[3], 0.0)), start,
-                           method="Nelder-Mead",
-                           options={"initial_simplex": simplex, "maxiter": max_iterations, "xatol": 1e-3, "fatol": 1e-3})
+            res = _nelder_mead(lambda q: 1.0 - self.iou(shape, _posed(shape, p, q), lift=max(q[3], 0.0)),
+                               np.array([x, y, yaw, 0.0]), np.array([width / 3, width / 3, 0.4, width / 3]),
+                               max_iterations, tolerance=1e-3)
             if 1.0 - float(res.fun) > best:
                 best, best_q = 1.0 - float(res.fun), res.x
         return best, best_q
@@ -349,9 +343,7 @@ class _SilhouetteFit:
             return 1.0 - float(np.mean(ious))
 
         start = np.asarray(p[sizes], dtype=np.float64)
-        simplex = np.vstack([start] + [start + 0.15 * np.eye(len(start))[i] for i in range(len(start))])
-        res = minimize(disagreement, start, method="Nelder-Mead",
-                       options={"initial_simplex": simplex, "maxiter": max_iterations, "xatol": 1e-4, "fatol": 1e-4})
+        res = _nelder_mead(disagreement, start, np.full(len(start), 0.15), max_iterations)
         refined = np.array(p, dtype=np.float64)
         refined[sizes] = res.x
         return refined, 1.0 - float(res.fun)
@@ -445,9 +437,17 @@ _CIRCLE = np.stack([np.cos(np.linspace(0, 2 * np.pi, 48, endpoint=False)),
 _SPHERE = trimesh.creation.icosphere(subdivisions=3, radius=1.0).vertices
 
 
-def _initial_simplex(start: np.ndarray, width: float, has_yaw: bool) -> np.ndarray:
+def _fit_steps(start: np.ndarray, width: float, has_yaw: bool) -> np.ndarray:
+    """First steps of a shape fit: a third of the mask's width in position, 0.4 rad of yaw, 0.25 in log size."""
     steps = np.full(len(start), 0.25)  # log sizes
     steps[:2] = width / 3  # position on the table, metres
     if has_yaw:
         steps[2] = 0.4
-    return np.vstack([start] + [start + np.eye(len(start))[i] * steps[i] for i in range(len(start))])
+    return steps
+
+
+def _nelder_mead(fun, start: np.ndarray, steps: np.ndarray, max_iterations: int, tolerance: float = 1e-4):
+    """Nelder-Mead from ``start`` with a simplex of one ``steps[i]`` along each axis."""
+    simplex = np.vstack([start] + [start + np.eye(len(start))[i] * steps[i] for i in range(len(start))])
+    return minimize(fun, start, method="Nelder-Mead", options={
+        "initial_simplex": simplex, "maxiter": max_iterations, "xatol": tolerance, "fatol": tolerance})
