@@ -41,5 +41,10 @@ def test_make_vec_returns_native_vector_env():
         assert envs.metadata["autoreset_mode"] == gym.vector.AutoresetMode.SAME_STEP
         obs, _ = envs.reset(seed=0)
         assert obs.shape == (64, envs.single_observation_space.shape[0])
+        # simulated seconds per step, as Gymnasium's MuJoCo envs report it: 2 ms x 10 substeps
+        assert envs.dt == pytest.approx(0.02)
+        single = gym.make("V2P-PushLeft-v0")
+        assert single.unwrapped.dt == pytest.approx(0.02)
+        single.close()
     finally:
         envs.close()

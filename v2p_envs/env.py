@@ -61,6 +61,11 @@ class V2PEnv(gym.Env):
     def success_metric(self) -> str:
         return self.vec.success_metric
 
+    @property
+    def dt(self) -> float:
+        """Simulated seconds per env step."""
+        return self.vec.dt
+
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
         super().reset(seed=seed)
         obs, info = self.vec.reset(seed=seed, options=options)

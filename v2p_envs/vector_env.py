@@ -172,6 +172,12 @@ class V2PVectorEnv(VectorEnv):
                 obs = self._observe(self.sim.task_states())
         return obs, reward, terminated, truncated, info
 
+    @property
+    def dt(self) -> float:
+        """Simulated seconds per env step (physics step x substeps), as Gymnasium's MuJoCo envs
+        report it."""
+        return self.sim.built.control_dt
+
     def render(self) -> tuple[np.ndarray, ...] | None:
         """One RGB frame (height x width x 3, uint8) per env from the fixed camera, as
         Gymnasium's vector envs return them; ``render_env(i)`` renders one env."""
