@@ -13,8 +13,8 @@ from typing import Callable, Protocol, runtime_checkable
 
 import torch
 
-__all__ = ["Policy", "FunctionPolicy", "RandomPolicy", "ZeroPolicy", "OraclePolicy", "BUILTIN_POLICIES",
-           "make_builtin_policy"]
+__all__ = ["Policy", "FunctionPolicy", "RandomPolicy", "ZeroPolicy", "OraclePolicy", "ActionNoise",
+           "BUILTIN_POLICIES", "make_builtin_policy"]
 
 
 @runtime_checkable
@@ -89,6 +89,28 @@ class OraclePolicy:
 
     def act(self, obs: torch.Tensor) -> torch.Tensor:
         return self.oracle.act(self.env.sim.states)
+
+
+class ActionNoise:
+    """``policy`` with seeded Gaussian noise of std ``sigma`` (action units) added, then clipped to
+    [-1, 1]: how precise must a solution be? A task whose oracle fails under small noise asks an
+    RL policy to explore with a small standard deviation before it ever succeeds."""
+
+    def __init__(self, policy: Policy, sigma: float, seed: int = 0) -> None:
+        if sigma < 0:
+            raise ValueError(f"action noise sigma must be >= 0, got {sigma}")
+        self.policy = policy
+        self.sigma = sigma
+        self.privileged = policy.privileged
+        self.generator = torch.Generator().manual_seed(seed)
+
+    def reset(self, env_ids: torch.Tensor | None = None) -> None:
+        self.policy.reset(env_ids)
+
+    def act(self, obs: torch.Tensor) -> torch.Tensor:
+        actions = self.policy.act(obs)
+        noise = torch.randn(actions.shape, generator=self.generator).to(actions.device)
+        return (actions + self.sigma * noise).clamp(-1.0, 1.0)
 
 
 BUILTIN_POLICIES = ("oracle", "random", "zero")
