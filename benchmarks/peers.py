@@ -28,7 +28,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from .results_md import RESULTS_MD, run_stamp, write_section
+from .results_md import RESULTS_MD, add_section_arguments, run_stamp, write_section
 
 __all__ = ["Peer", "PEERS", "main"]
 
@@ -179,8 +179,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seconds", type=float, default=3.0, help="timed stepping per measurement")
     p.add_argument("--timeout", type=float, default=300.0, help="per worker process")
     p.add_argument("--out", type=Path, default=Path("runs/peers/results"))
-    p.add_argument("--section", default="peers:cpu", help="marker of the RESULTS.md section")
-    p.add_argument("--update-results", action="store_true", help="replace the section in benchmarks/RESULTS.md")
+    add_section_arguments(p, "peers:cpu")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")

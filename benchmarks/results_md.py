@@ -1,13 +1,14 @@
 """benchmarks/RESULTS.md: sections that runners replace between their markers, when asked."""
 from __future__ import annotations
 
+import argparse
 import os
 import platform
 import sys
 import time
 from pathlib import Path
 
-__all__ = ["RESULTS_MD", "write_section", "run_stamp"]
+__all__ = ["RESULTS_MD", "write_section", "run_stamp", "add_section_arguments"]
 
 RESULTS_MD = Path(__file__).with_name("RESULTS.md")
 
@@ -22,6 +23,12 @@ def write_section(text: str, key: str, path: Path = RESULTS_MD) -> None:
     else:
         doc = doc.rstrip("\n") + "\n\n" + text + "\n"
     path.write_text(doc)
+
+
+def add_section_arguments(parser: argparse.ArgumentParser, section: str) -> None:
+    """``--section`` (its marker, default ``section``) and ``--update-results`` for a runner."""
+    parser.add_argument("--section", default=section, help="marker of the RESULTS.md section")
+    parser.add_argument("--update-results", action="store_true", help="replace the section in benchmarks/RESULTS.md")
 
 
 def run_stamp(module: str, argv: list[str] | None, minutes: float) -> str:

@@ -35,11 +35,11 @@ import numpy as np
 
 from baselines.methods import ABLATIONS, METHODS, Budget, method_config, run_method
 from baselines.methods.config import BUDGET_PRESETS
+from baselines.paper_figures import PAPER_TABLE1
 from baselines.rl import TrainConfig, evaluate_checkpoints, train
 from generator.codegen.generate import BACKENDS, GenerateConfig
 
-from baselines.paper_figures import PAPER_TABLE1
-from .results_md import RESULTS_MD, write_section
+from .results_md import RESULTS_MD, add_section_arguments, write_section
 
 __all__ = ["resolve_tasks", "main"]
 
@@ -190,8 +190,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--workers", type=int, default=1, help="training jobs at a time (local pool)")
     p.add_argument("--ray-address", help="run the jobs on Ray (e.g. 'auto')")
     p.add_argument("--runs-dir", type=Path, default=Path("runs/table1"))
-    p.add_argument("--section", default="table1", help="the RESULTS.md section marker")
-    p.add_argument("--update-results", action="store_true", help="also replace the section in benchmarks/RESULTS.md")
+    add_section_arguments(p, "table1")
     p.add_argument("--out", type=Path, default=RESULTS_MD, help="results file for --update-results")
     p.add_argument("--reuse", action="store_true", help="reuse finished runs in --runs-dir")
     p.add_argument("--quiet", "--no-progress", dest="quiet", action="store_true", help="no progress bars")

@@ -29,7 +29,7 @@ from typing import Any
 
 from baselines.rl import RunInfo, TrainConfig, evaluate_checkpoints, train
 
-from .results_md import RESULTS_MD, write_section
+from .results_md import RESULTS_MD, add_section_arguments, write_section
 
 __all__ = ["first_crossing", "run_task_seed", "main"]
 
@@ -135,8 +135,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--num-envs", type=int, default=256)
     p.add_argument("--target", type=float, default=0.8, help="ground-truth success that counts as solved")
     p.add_argument("--out", type=Path, default=Path("runs/time_to_success"))
-    p.add_argument("--section", default="tts:cpu", help="marker of the RESULTS.md section")
-    p.add_argument("--update-results", action="store_true", help="replace the section in benchmarks/RESULTS.md")
+    add_section_arguments(p, "tts:cpu")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     args = p.parse_args(argv)
     command = shlex.join(["python", "-m", "benchmarks.time_to_success", *(sys.argv[1:] if argv is None else argv)])
