@@ -12,7 +12,7 @@ import v2p_envs
 from generator.emit import PPO_TEMPLATE
 from v2p_envs.errors import V2PError
 
-__all__ = ["TrainConfig", "task_dir_of", "load_ppo_config", "DEFAULT_PPO_YAML"]
+__all__ = ["TrainConfig", "task_dir_of", "load_ppo_config", "initial_log_std", "DEFAULT_PPO_YAML"]
 
 #: the shared PPO configuration (the generator's template), for a folder without ppo.yaml
 DEFAULT_PPO_YAML = PPO_TEMPLATE
@@ -78,6 +78,19 @@ def task_dir_of(env_id: str, task_dir: str | Path | None = None) -> Path:
     if folder is None:
         raise V2PError(f"{env_id!r} is registered without a task_dir; is it a video2policy task?")
     return Path(folder)
+
+
+def initial_log_std(params: dict[str, Any], source: str = "ppo.yaml") -> float:
+    """The initial log std of the Gaussian policy, from rl-games' ``network.space.continuous.sigma_init``
+    (a ``const_initializer``; 0, a std of 1, where absent), so skrl and SB3 explore as rl-games does."""
+    init = (((params.get("network") or {}).get("space") or {}).get("continuous") or {}).get("sigma_init")
+    if init is None:
+        return 0.0
+    if not isinstance(init, dict) or init.get("name") != "const_initializer" or \
+            not isinstance(init.get("val"), (int, float)):
+        raise V2PError(f"{source}: network.space.continuous.sigma_init: expected "
+                       f"{{name: const_initializer, val: <number>}}, got {init!r}")
+    return float(init["val"])
 
 
 def load_ppo_config(env_id: str, overrides: dict[str, Any] | None = None,

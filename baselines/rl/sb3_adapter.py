@@ -27,7 +27,7 @@ from stable_baselines3.common.vec_env import VecEnv, VecNormalize
 
 from ..policy import FunctionPolicy, Policy
 from .checkpoint import CheckpointError, load_weights
-from .config import TrainConfig, load_ppo_config
+from .config import TrainConfig, initial_log_std, load_ppo_config
 from .run_record import RunInfo
 from .trainer import Trainer
 
@@ -92,7 +92,8 @@ def _np(x) -> np.ndarray:
 
 
 def _ppo_kwargs(cfg: TrainConfig, num_envs: int) -> dict[str, Any]:
-    ppo = load_ppo_config(cfg.env_id, cfg.ppo_overrides, cfg.task_dir)["params"]
+    loaded = load_ppo_config(cfg.env_id, cfg.ppo_overrides, cfg.task_dir)
+    ppo = loaded["params"]
     c, units = ppo["config"], list(ppo["network"]["mlp"]["units"])
     n_steps = int(c["horizon_length"])
     batch = n_steps * num_envs
@@ -102,7 +103,7 @@ def _ppo_kwargs(cfg: TrainConfig, num_envs: int) -> dict[str, Any]:
                 ent_coef=float(c["entropy_coef"]), vf_coef=0.5 * float(c["critic_coef"]),  # rl-games: 0.5 * c_loss * critic_coef
                 max_grad_norm=float(c["grad_norm"]), target_kl=None, seed=cfg.seed, device=cfg.device,
                 policy_kwargs={"net_arch": {"pi": units, "vf": units}, "activation_fn": torch.nn.ELU,
-                               "log_std_init": 0.0})
+                               "log_std_init": initial_log_std(ppo, loaded["source"])})
 
 
 class SB3Trainer(Trainer):

@@ -19,7 +19,7 @@ from v2p_envs.errors import V2PError
 
 from ..policy import FunctionPolicy, Policy
 from .checkpoint import CheckpointError, load_weights
-from .config import TrainConfig, load_ppo_config
+from .config import TrainConfig, initial_log_std, load_ppo_config
 from .run_record import RunInfo
 from .trainer import Trainer
 
@@ -35,12 +35,12 @@ def _mlp(n_in: int, units: list[int]) -> nn.Sequential:
 
 
 class _Policy(GaussianMixin, Model):
-    def __init__(self, observation_space, action_space, device, units):
+    def __init__(self, observation_space, action_space, device, units, log_std: float = 0.0):
         Model.__init__(self, observation_space=observation_space, action_space=action_space, device=device)
         GaussianMixin.__init__(self, clip_actions=True, role="policy")
         self.net = _mlp(self.num_observations, units)
         self.mean = nn.Linear(units[-1], self.num_actions)
-        self.log_std = nn.Parameter(torch.zeros(self.num_actions))
+        self.log_std = nn.Parameter(torch.full((self.num_actions,), log_std))
 
     def compute(self, inputs, role=""):
         return self.mean(self.net(inputs["observations"])), {"log_std": self.log_std}
@@ -57,7 +57,8 @@ class _Value(DeterministicMixin, Model):
 
 
 def make_agent(cfg: TrainConfig, obs_space, act_space, num_envs: int, run_dir: Path | None = None) -> PPO:
-    ppo = load_ppo_config(cfg.env_id, cfg.ppo_overrides, cfg.task_dir)["params"]
+    loaded = load_ppo_config(cfg.env_id, cfg.ppo_overrides, cfg.task_dir)
+    ppo = loaded["params"]
     c, units = ppo["config"], ppo["network"]["mlp"]["units"]
     device = cfg.device
     rollouts = int(c["horizon_length"])
@@ -79,7 +80,7 @@ def make_agent(cfg: TrainConfig, obs_space, act_space, num_envs: int, run_dir: P
     agent_cfg.experiment.experiment_name = "skrl"
     agent_cfg.experiment.write_interval = 0  # our TrainingRecorder logs
     agent_cfg.experiment.checkpoint_interval = 0
-    models = {"policy": _Policy(obs_space, act_space, device, units), "value": _Value(obs_space, device, units)}
+    models = {"policy": _Policy(obs_space, act_space, device, units, initial_log_std(ppo, loaded["source"])), "value": _Value(obs_space, device, units)}
     memory = RandomMemory(memory_size=rollouts, num_envs=num_envs, device=device)
     return PPO(models=models, memory=memory, cfg=agent_cfg, observation_space=obs_space, action_space=act_space,
                device=device)

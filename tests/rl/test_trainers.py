@@ -99,3 +99,33 @@ def test_max_time_ends_training_after_the_epoch(tmp_path):
     assert result.env_steps == 64  # one rl-games epoch of 8 envs x 8 steps, then the time limit
     run = RunInfo.of_checkpoint(result.checkpoint)
     assert run.status == "done" and run.config.max_time_s == 1e-3
+
+
+def test_every_trainer_starts_exploring_at_the_shipped_std():
+    """rl-games reads sigma_init itself; SB3 and skrl are given the same initial log std."""
+    from baselines.rl.config import load_ppo_config
+    from baselines.rl.sb3_adapter import _ppo_kwargs
+    from baselines.rl.skrl_adapter import make_agent
+
+    shipped = load_ppo_config(TASK)["params"]["network"]["space"]["continuous"]["sigma_init"]["val"]
+    assert shipped == -1.0  # the shared configuration (issue 11: std 0.37, not 1.0)
+    cfg = TrainConfig(TASK, num_envs=8, steps=1000, device="cpu")
+    env = make_env(TASK, 8)
+    try:
+        space = rl_games_params(cfg, env)["network"]["space"]["continuous"]
+        agent = make_agent(cfg, env.single_observation_space, env.single_action_space, 8)
+    finally:
+        env.close()
+    assert space["sigma_init"] == {"name": "const_initializer", "val": shipped} and space["fixed_sigma"]
+    assert _ppo_kwargs(cfg, 8)["policy_kwargs"]["log_std_init"] == shipped
+    assert torch.allclose(agent.models["policy"].log_std.detach(), torch.full((7,), shipped))
+
+
+@pytest.mark.parametrize("init", [{"name": "orthogonal_initializer"}, {"name": "const_initializer", "val": "small"}, 3])
+def test_an_unusable_sigma_init_is_named(init):
+    from baselines.rl.config import initial_log_std
+
+    params = {"network": {"space": {"continuous": {"sigma_init": init}}}}
+    with pytest.raises(V2PError, match=r"task/ppo.yaml: network.space.continuous.sigma_init: expected"):
+        initial_log_std(params, "task/ppo.yaml")
+    assert initial_log_std({"network": {}}) == 0.0  # absent: rl-games' std of 1
