@@ -35,7 +35,7 @@ class Threshold:
 
 
 CPU = [
-    Threshold("V2P-ReachBlock-v0", success=0.8, steps=2_000_000, num_envs=256, max_train_s=600),
+    Threshold("V2P-ReachBlock-v0", success=0.8, steps=1_000_000, num_envs=256, max_train_s=600),
     Threshold("V2P-PushLeft-v0", success=0.8, steps=2_500_000, num_envs=256, max_train_s=600),
 ]
 GPU = [
