@@ -4,7 +4,7 @@ from __future__ import annotations
 import torch
 
 __all__ = ["quat_mul", "quat_conj", "quat_rotate", "quat_from_axis_angle", "quat_to_axis_angle",
-           "quat_from_matrix", "yaw_quat"]
+           "quat_from_matrix", "yaw_quat", "up_z"]
 
 
 def quat_mul(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
@@ -64,3 +64,9 @@ def yaw_quat(yaw: torch.Tensor) -> torch.Tensor:
     """Rotation about world z by ``yaw`` radians, (N,) -> (N, 4)."""
     zeros = torch.zeros_like(yaw)
     return torch.stack((torch.cos(yaw / 2), zeros, zeros, torch.sin(yaw / 2)), dim=-1)
+
+
+def up_z(quat: torch.Tensor) -> torch.Tensor:
+    """z component of a body's local +z axis in the world: 1 upright, 0 on its side, -1 upside down."""
+    x, y = quat[..., 1], quat[..., 2]
+    return 1.0 - 2.0 * (x * x + y * y)

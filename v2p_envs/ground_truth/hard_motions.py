@@ -3,18 +3,14 @@ from __future__ import annotations
 
 import torch
 
+from ..math3d import up_z
+
 __all__ = ["insert_fork", "slide_remote_to_mouse", "throw_garlic", "SUCCESS"]
 
 
 def _heading(quat: torch.Tensor) -> torch.Tensor:
     w, x, y, z = quat.unbind(-1)
     return torch.atan2(2 * (w * z + x * y), 1 - 2 * (y * y + z * z))
-
-
-def _up_z(quat: torch.Tensor) -> torch.Tensor:
-    """z component of the object's local +z axis in the world (quat w-first)."""
-    x, y = quat[:, 1], quat[:, 2]
-    return 1.0 - 2.0 * (x * x + y * y)
 
 
 def _speed(states: dict[str, torch.Tensor], name: str) -> torch.Tensor:
@@ -38,7 +34,7 @@ def insert_fork(states: dict[str, torch.Tensor]) -> torch.Tensor:
     within = (along.abs() < size[:, 0] / 2 - wall) & (across.abs() < size[:, 1] / 2 - wall)
     rim = box[:, 2] + size[:, 2] / 2
     below_rim = (fork[:, 2] < rim) & (fork[:, 2] > states["table_height"])
-    box_upright = _up_z(states["storage_box_quat"]) > 0.95
+    box_upright = up_z(states["storage_box_quat"]) > 0.95
     at_rest = (_speed(states, "fork") < 0.03) & (_spin(states, "fork") < 0.5)
     let_go = torch.linalg.vector_norm(fork - states["eef_pos"], dim=-1) > 0.05
     return within & below_rim & box_upright & at_rest & let_go
@@ -78,7 +74,7 @@ def slide_remote_to_mouse(states: dict[str, torch.Tensor]) -> torch.Tensor:
     remote, init = states["remote_pos"], states["remote_init_pos"]
     close = _footprint_separation(states, "remote", "mouse") < 0.02
     travelled = torch.linalg.vector_norm(remote[:, :2] - init[:, :2], dim=-1) >= 0.10
-    resting = ((remote[:, 2] - init[:, 2]).abs() < 0.01) & (_up_z(states["remote_quat"]) > 0.95)
+    resting = ((remote[:, 2] - init[:, 2]).abs() < 0.01) & (up_z(states["remote_quat"]) > 0.95)
     slid = states["remote_max_height"] - init[:, 2] < 0.02
     at_rest = _speed(states, "remote") < 0.05
     mouse_stayed = torch.linalg.vector_norm(
@@ -97,7 +93,7 @@ def throw_garlic(states: dict[str, torch.Tensor]) -> torch.Tensor:
     below_rim = (garlic[:, 2] < bowl[:, 2] + size[:, 2] / 2) & (garlic[:, 2] > states["table_height"])
     slow = _speed(states, "garlic") < 0.05
     let_go = torch.linalg.vector_norm(garlic - states["eef_pos"], dim=-1) > 0.10
-    bowl_upright = _up_z(states["bowl_quat"]) > 0.9
+    bowl_upright = up_z(states["bowl_quat"]) > 0.9
     return within & below_rim & slow & let_go & bowl_upright
 
 

@@ -12,15 +12,12 @@ import math
 
 import torch
 
+from ..math3d import up_z
+
 __all__ = ["cover", "uncover", "push_with", "push_next_to", "drop_in_front_of", "SUCCESS"]
 
 TABLE_HALF = 0.6
 REST_SPEED = 0.05
-
-
-def _axis_z_up(quat: torch.Tensor) -> torch.Tensor:
-    """z component of the body's z axis in the world (+1 upright, -1 upside down)."""
-    return 1.0 - 2.0 * (quat[:, 1] ** 2 + quat[:, 2] ** 2)
 
 
 def _to_local(quat: torch.Tensor, vec: torch.Tensor) -> torch.Tensor:
@@ -52,7 +49,7 @@ def cover(states: dict[str, torch.Tensor]) -> torch.Tensor:
     """The upside-down cup rests on the table over the dice: the dice's centre is inside the
     cup's inner radius (3 cm, less a margin), the dice is on the table, the cup is still."""
     cup, dice = states["cup_pos"], states["dice_pos"]
-    upside_down = _axis_z_up(states["cup_quat"]) < -math.cos(math.radians(15))
+    upside_down = up_z(states["cup_quat"]) < -math.cos(math.radians(15))
     cup_down = _resting_on_table(states, "cup")
     inside = _xy_dist(cup, dice) < 0.025
     dice_on_table = (dice[:, 2] - states["table_height"]) < states["dice_size"][:, 2] / 2 + 0.008
@@ -102,9 +99,9 @@ def push_next_to(states: dict[str, torch.Tensor]) -> torch.Tensor:
     apart, not on or over it), and the cup still stands upright where it stood (moved < 5 cm)."""
     gap = _sponge_cup_gap(states)
     next_to = (gap > -0.005) & (gap < 0.05)
-    cup_upright = _axis_z_up(states["cup_quat"]) > math.cos(math.radians(15))
+    cup_upright = up_z(states["cup_quat"]) > math.cos(math.radians(15))
     cup_stays = _xy_dist(states["cup_pos"], states["cup_init_pos"]) < 0.05
-    sponge_flat = _axis_z_up(states["sponge_quat"]) > math.cos(math.radians(15))
+    sponge_flat = up_z(states["sponge_quat"]) > math.cos(math.radians(15))
     return (next_to & sponge_flat & _resting_on_table(states, "sponge") & cup_upright
             & _resting_on_table(states, "cup") & cup_stays)
 

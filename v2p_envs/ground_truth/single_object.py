@@ -3,15 +3,11 @@ from __future__ import annotations
 
 import torch
 
+from ..math3d import up_z
+
 __all__ = ["push_left", "push_right", "lift_up", "lifted", "tip_over", "SUCCESS"]
 
 _TABLE_HALF_EXTENT = 0.6
-
-
-def _up_z(quat: torch.Tensor) -> torch.Tensor:
-    """z component of the object's local +z axis in the world (quat w-first)."""
-    x, y = quat[:, 1], quat[:, 2]
-    return 1.0 - 2.0 * (x * x + y * y)
 
 
 def _speed(states: dict[str, torch.Tensor], name: str) -> torch.Tensor:
@@ -41,7 +37,7 @@ def push_left(states: dict[str, torch.Tensor]) -> torch.Tensor:
 
 def push_right(states: dict[str, torch.Tensor]) -> torch.Tensor:
     """The cup stands >= 15 cm further right (-y) than it started, upright on the table, at rest."""
-    upright = _up_z(states["cup_quat"]) > 0.95
+    upright = up_z(states["cup_quat"]) > 0.95
     return _pushed(states, "cup", -1.0) & upright
 
 
@@ -62,7 +58,7 @@ def lift_up(states: dict[str, torch.Tensor]) -> torch.Tensor:
 def tip_over(states: dict[str, torch.Tensor]) -> torch.Tensor:
     """The bottle, which started standing, lies on its side on the table and is at rest."""
     pos = states["bottle_pos"]
-    lying = _up_z(states["bottle_quat"]).abs() < 0.2  # axis within ~12 degrees of horizontal
+    lying = up_z(states["bottle_quat"]).abs() < 0.2  # axis within ~12 degrees of horizontal
     radius = states["bottle_size"][:, 0] / 2
     on_table = (pos[:, 2] - states["table_height"] < radius + 0.012) & _on_table_xy(pos)
     still = (_speed(states, "bottle") < 0.02) & (
