@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import statistics
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -25,10 +24,9 @@ from typing import Any
 import torch
 
 from v2p_envs.errors import V2PError
+from v2p_envs.math3d import up_z
 
 __all__ = ["EpisodeTrace", "trace_pushes", "main"]
-
-log = logging.getLogger(__name__)
 
 DIRECTIONS = {"x+": (0, 1.0), "x-": (0, -1.0), "y+": (1, 1.0), "y-": (1, -1.0)}  # world axis, sign
 PUSH_WINDOW_STEPS = 25  # 0.5 s at the 20 ms control period
@@ -44,11 +42,6 @@ class EpisodeTrace:
     drift_cm: float               # sideways displacement at the furthest push
     min_up_z: float               # object's lowest up-axis z (1 upright, 0 on its side)
     success: bool
-
-
-def _up_z(quat: torch.Tensor) -> torch.Tensor:
-    _, x, y, _ = quat.unbind(-1)
-    return 1 - 2 * (x * x + y * y)
 
 
 def trace_pushes(env, policy, obj: str, direction: str, seeds: list[int]) -> list[EpisodeTrace]:
@@ -69,7 +62,7 @@ def trace_pushes(env, policy, obj: str, direction: str, seeds: list[int]) -> lis
         disp = s[f"{obj}_pos"] - init
         table = init[:, 2] - size[:, 2] / 2
         frames.append(torch.stack((sign * disp[:, axis], disp[:, 1 - axis].abs(), s["eef_pos"][:, 2] - table,
-                                   _up_z(s[f"{obj}_quat"])), dim=-1).detach().cpu().clone())
+                                   up_z(s[f"{obj}_quat"])), dim=-1).detach().cpu().clone())
 
     result = rollout(env, policy, seeds, on_step=record)
     trace = torch.stack(frames)  # steps x envs x (push, drift, hand height, up z)
@@ -129,13 +122,12 @@ def main(argv: list[str] | None = None) -> int:
             policy, title = OraclePolicy(env), f"{args.oracle}, oracle"
         else:
             from baselines.rl.run_record import RunInfo
-            from baselines.rl.trainer import load_policy, make_env
+            from baselines.rl.trainer import load_policy, make_run_env
 
             if not args.checkpoint.is_file():
                 raise V2PError(f"checkpoint {args.checkpoint} does not exist")
             run = RunInfo.of_checkpoint(args.checkpoint)
-            env = make_env(run.env_id, args.episodes, "cpu", task_dir=run.task_dir,
-                           trust_task_code=run.config.trust_task_code, backend=run.config.backend)
+            env = make_run_env(run, args.episodes)
             policy, title = load_policy(args.checkpoint, env, "cpu", run), f"{run.env_id}, {args.checkpoint}"
         try:
             traces = trace_pushes(env, policy, args.object, args.direction, seeds)

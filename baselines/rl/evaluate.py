@@ -28,7 +28,7 @@ from v2p_envs.errors import V2PError
 from ..policy import Policy
 from ..rollout import RolloutResult, rollout
 from .run_record import RunInfo
-from .trainer import load_policy, make_env
+from .trainer import load_policy, make_run_env
 
 __all__ = ["EvaluationRecord", "evaluate_policy", "evaluate_checkpoints", "eval_seeds", "EVAL_SEED_BASE",
            "git_commit", "package_version"]
@@ -141,9 +141,8 @@ def evaluate_checkpoints(checkpoints: list[Path], seeds: list[int], episodes: in
     start = time.perf_counter()
     if not str(device).startswith("cuda"):
         torch.set_num_threads(1)  # see TrainConfig.torch_threads: 2 threads are far slower on 2 shared cores
-    env = make_env(run.env_id, episodes * len(seeds), device, max_episode_steps, task_dir=run.task_dir,
-                   render_mode="rgb_array" if video else None, trust_task_code=run.config.trust_task_code,
-                   backend=backend or run.config.backend)
+    env = make_run_env(run, episodes * len(seeds), device, max_episode_steps, backend,
+                       render_mode="rgb_array" if video else None)
     try:
         policies = {ckpt: load_policy(ckpt, env, device, runs[ckpt]) for ckpt in runs}
         result = evaluate_policy([policies[c] for c in checkpoints], env, list(seeds), episodes, video, progress)

@@ -80,7 +80,8 @@ def make_agent(cfg: TrainConfig, obs_space, act_space, num_envs: int, run_dir: P
     agent_cfg.experiment.experiment_name = "skrl"
     agent_cfg.experiment.write_interval = 0  # our TrainingRecorder logs
     agent_cfg.experiment.checkpoint_interval = 0
-    models = {"policy": _Policy(obs_space, act_space, device, units, initial_log_std(ppo, loaded["source"])), "value": _Value(obs_space, device, units)}
+    models = {"policy": _Policy(obs_space, act_space, device, units, initial_log_std(ppo, loaded["source"])),
+              "value": _Value(obs_space, device, units)}
     memory = RandomMemory(memory_size=rollouts, num_envs=num_envs, device=device)
     return PPO(models=models, memory=memory, cfg=agent_cfg, observation_space=obs_space, action_space=act_space,
                device=device)

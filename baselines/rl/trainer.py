@@ -34,7 +34,7 @@ from .recorder import TrainingRecorder
 from .run_record import RUN_FILE, RunInfo, write_run_file
 
 __all__ = ["Trainer", "TrainResult", "TRAINERS", "get_trainer", "train", "load_policy", "make_env",
-           "TrainingFailed"]
+           "make_run_env", "TrainingFailed"]
 
 #: trainer name -> "module:Class" (imported on use, so a missing library only breaks its trainer)
 TRAINERS = {
@@ -102,6 +102,14 @@ def make_env(env_id: str, num_envs: int, device: str = "cpu", max_episode_steps:
     if max_episode_steps is not None:
         kwargs["max_episode_steps"] = max_episode_steps
     return v2p_envs.make_vec(task_dir or env_id, num_envs=num_envs, device=device, **kwargs).unwrapped
+
+
+def make_run_env(run: RunInfo, num_envs: int, device: str = "cpu", max_episode_steps: int | None = None,
+                 backend: str | None = None, **kwargs):
+    """The env a training run used (its task or folder, its trust decision, its physics backend
+    unless ``backend`` is given), to evaluate or trace that run's checkpoints."""
+    return make_env(run.env_id, num_envs, device, max_episode_steps, task_dir=run.task_dir,
+                    trust_task_code=run.config.trust_task_code, backend=backend or run.config.backend, **kwargs)
 
 
 def _resume_offset(run_dir: Path) -> int:
