@@ -2,7 +2,9 @@
 # One prepared check of the MuJoCo Warp GPU path (issue 16), in one output folder:
 #   1. install what python3 lacks from the parts benchmarks/gpu_wheels.sh prepared in .whl/
 #   2. env-step throughput vs bare MuJoCo Warp physics (ratio) and peak GPU memory,
-#      PushLeft and ThrowGarlic at N = 1024, 4096, 8192 (the first one compiles the kernels)
+#      PushLeft and ThrowGarlic at N = 8192, 4096, 1024: the target size first, because the first
+#      row also compiles the kernels (144 s on the H200 on 2026-12-04) and the stage's time limit
+#      then cuts the smaller sizes, not the target row
 #   3. `v2p train` (rl-games PPO) on PushLeft at 8192 envs with --backend warp --max-time 180
 #   4. `v2p eval` of its best and last checkpoints, ground truth, 3 seeds x 10 episodes
 #   5. python -m pytest -m gpu tests/warp, with the time left
@@ -21,10 +23,10 @@
 #   bash benchmarks/gpu_check.sh OUT           # on a CUDA machine
 #   bash benchmarks/gpu_check.sh --tiny OUT    # the same commands on Warp's CPU device at tiny sizes
 #                                              # (N = 2, 4; --max-time 2: one epoch; 1 episode x 2 seeds)
-# OUT holds: gpu_check.log (all output), summary.json, summary.md, bench.json, eval_best.json,
+# OUT holds: gpu_check.log (all output), summary.json, summary.md, train_curve.png, bench.json, eval_best.json,
 # eval_last.json, and work/ (env.json, stages.tsv, plan.json, pytest_gpu.xml, the run folder).
 # Settings (environment): V2P_GPU_CHECK_DEADLINE_S, V2P_GPU_CHECK_TRAIN_S (180; --max-time),
-# V2P_GPU_CHECK_STEPS_MARGIN (2), V2P_GPU_CHECK_SIZES ("1024 4096 8192"), V2P_GPU_CHECK_STEPS (100),
+# V2P_GPU_CHECK_STEPS_MARGIN (2), V2P_GPU_CHECK_SIZES ("8192 4096 1024"), V2P_GPU_CHECK_STEPS (100),
 # V2P_GPU_CHECK_ROUNDS (3), V2P_GPU_CHECK_TRAIN_ENVS (8192), V2P_GPU_CHECK_COMMIT (the commit to
 # record where the copy has no .git). Exit code: 0 if every step exited 0.
 set -uo pipefail
@@ -44,7 +46,7 @@ export PYTHONUNBUFFERED=1
 if [[ $MODE == gpu ]]; then
   DEADLINE=${V2P_GPU_CHECK_DEADLINE_S:-540}
   DEVICE=cuda
-  SIZES=${V2P_GPU_CHECK_SIZES:-1024 4096 8192}
+  SIZES=${V2P_GPU_CHECK_SIZES:-8192 4096 1024}
   STEPS=${V2P_GPU_CHECK_STEPS:-100}
   ROUNDS=${V2P_GPU_CHECK_ROUNDS:-3}
   TRAIN_ENVS=${V2P_GPU_CHECK_TRAIN_ENVS:-8192}

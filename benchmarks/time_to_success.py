@@ -30,26 +30,9 @@ from typing import Any
 from baselines.rl import RunInfo, TrainConfig, evaluate_checkpoints, train
 
 from .results_md import RESULTS_MD, add_section_arguments, write_section
+from .training_curves import first_crossing, plot_curves, run_metrics
 
-__all__ = ["first_crossing", "run_task_seed", "main"]
-
-
-def _rows(run_dir: Path) -> list[dict[str, Any]]:
-    path = run_dir / "metrics.jsonl"
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()] if path.is_file() else []
-
-
-def first_crossing(rows: list[dict[str, Any]], target: float, window: int = 3) -> dict[str, float] | None:
-    """The first period at which the rolling mean of ground-truth success (periods with finished
-    episodes) reached ``target``: its env steps and wall time."""
-    recent: list[float] = []
-    for row in rows:
-        if not row.get("episodes"):
-            continue
-        recent = (recent + [row["success_rate"]])[-window:]
-        if len(recent) == window and sum(recent) / window >= target:
-            return {"env_steps": row["env_steps"], "wall_time_s": row["wall_time_s"]}
-    return None
+__all__ = ["run_task_seed", "main"]
 
 
 def run_task_seed(env_id: str, seed: int, args: argparse.Namespace) -> dict[str, Any]:
@@ -72,31 +55,13 @@ def run_task_seed(env_id: str, seed: int, args: argparse.Namespace) -> dict[str,
             continue
         record = evaluate_checkpoints([Path(checkpoint)], seeds=[0, 1, 2], episodes=10)
         row[name] = {"mean": record.mean, "per_seed": record.per_seed_success}
-    row["to_target"] = first_crossing(_rows(run_dir), args.target)
+    row["to_target"] = first_crossing(run_metrics(run_dir), args.target)
     return row
 
 
 def _plot(env_id: str, rows: list[dict[str, Any]], out: Path) -> Path:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, (ax_s, ax_r) = plt.subplots(1, 2, figsize=(10, 3.6))
-    for row in rows:
-        metrics = [m for m in _rows(out / env_id / f"seed{row['seed']}") if m.get("episodes")]
-        steps = [m["env_steps"] / 1e6 for m in metrics]
-        ax_s.plot(steps, [m["success_rate"] for m in metrics], label=f"seed {row['seed']}")
-        ax_r.plot(steps, [m["episode_return"] for m in metrics], label=f"seed {row['seed']}")
-    ax_s.set(xlabel="env steps (M)", ylabel="ground-truth success (training episodes)", ylim=(-0.02, 1.02),
-             title=f"{env_id}: success")
-    ax_r.set(xlabel="env steps (M)", ylabel="episode return", title=f"{env_id}: return")
-    ax_s.legend(fontsize=8)
-    fig.tight_layout()
-    path = out / f"curves_{env_id}.png"
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    runs = {f"seed {row['seed']}": run_metrics(out / env_id / f"seed{row['seed']}") for row in rows}
+    return plot_curves(runs, env_id, out / f"curves_{env_id}.png")
 
 
 def _range(values: list[float]) -> str:

@@ -11,13 +11,14 @@ imported only when used. Checkpoints are read as weights only (``checkpoint.load
 from .checkpoint import CheckpointError, load_weights
 from .config import TrainConfig, load_ppo_config, task_dir_of
 from .evaluate import EvaluationRecord, evaluate_checkpoints, evaluate_policy
-from .log_summary import TrainingSummary, format_summary, summarize_training_log
+from .log_summary import TrainingSummary, format_summary, read_training_log, summarize_training_log
 from .recorder import TrainingRecorder
 from .run_record import RUN_FILE, RunFileError, RunInfo
 from .trainer import (TRAINERS, Trainer, TrainingFailed, TrainResult, get_trainer, load_policy, make_env,
                       make_run_env, train)
 
 __all__ = ["TrainConfig", "load_ppo_config", "task_dir_of", "EvaluationRecord", "evaluate_checkpoints",
-           "evaluate_policy", "TrainingSummary", "format_summary", "summarize_training_log", "TrainingRecorder",
+           "evaluate_policy", "TrainingSummary", "format_summary", "read_training_log",
+           "summarize_training_log", "TrainingRecorder",
            "TRAINERS", "Trainer", "TrainResult", "TrainingFailed", "get_trainer", "load_policy", "make_env",
            "make_run_env", "train", "RunInfo", "RunFileError", "RUN_FILE", "CheckpointError", "load_weights"]

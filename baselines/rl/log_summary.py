@@ -17,7 +17,7 @@ from typing import Any
 
 from .recorder import METRICS_FILE
 
-__all__ = ["ComponentSummary", "TrainingSummary", "summarize_training_log", "format_summary"]
+__all__ = ["ComponentSummary", "TrainingSummary", "read_training_log", "summarize_training_log", "format_summary"]
 
 
 @dataclass
@@ -54,7 +54,8 @@ class TrainingSummary:
         return asdict(self)
 
 
-def _read(path: Path) -> list[dict[str, Any]]:
+def read_training_log(path: str | Path) -> list[dict[str, Any]]:
+    """The rows of a run's ``metrics.jsonl`` (``path``: the file or its run folder), one per logging period."""
     path = Path(path)
     if path.is_dir():
         path = path / METRICS_FILE
@@ -97,7 +98,7 @@ def summarize_training_log(run_dir: str | Path, points: int = 10, split_by: str 
     """Summarise a run's ``metrics.jsonl`` into ``points`` checkpoints (see module docstring)."""
     if split_by not in ("generated", "ground_truth"):
         raise ValueError(f"split_by must be 'generated' or 'ground_truth', got {split_by!r}")
-    rows = _read(Path(run_dir))
+    rows = read_training_log(Path(run_dir))
     windows = _windows(len(rows), points)
     rate_key = "generated_success_rate" if split_by == "generated" else "success_rate"
     names = list(rows[-1]["components_step_mean"]) + ["reward"]

@@ -47,7 +47,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
            "rows": []}
     failed = 0
     for task in args.tasks:
-        for n in sorted(args.sizes):
+        for n in args.sizes:  # in the order given (the target size first by default)
             log.info("bench %s N=%d on %s", task, n, args.device)
             try:
                 row = bench_one(task, n, args.device, args.steps, args.rounds)

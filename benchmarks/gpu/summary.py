@@ -1,5 +1,6 @@
 """``summary.json`` and ``summary.md`` of a check's output folder: the issue's targets judged,
-the benchmark table, the training run, the evaluations, the GPU tests and the stages."""
+the benchmark table, the training run (with when its training success first reached the target,
+and ``train_curve.png`` over wall time), the evaluations, the GPU tests and the stages."""
 from __future__ import annotations
 
 import json
@@ -7,6 +8,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
+from ..training_curves import first_crossing, plot_curves, run_metrics
 from .plan import TRAIN_TASK
 
 __all__ = ["build_summary", "summary_markdown", "write_summary"]
@@ -19,6 +21,8 @@ TARGET_SUCCESS = 0.9
 TARGET_TRAIN_S = 180
 #: ``--max-time`` ends training after the epoch that crosses it: an epoch's grace (~1 s at 8192 envs)
 TRAIN_S_GRACE = 5
+#: the training curve, over wall time, next to summary.md
+CURVE_PNG = "train_curve.png"
 EVAL_FIELDS = ("mean", "std", "per_seed_success", "seeds", "episodes", "episode_length", "checkpoints", "wall_time_s")
 
 
@@ -57,7 +61,7 @@ def _stages(path: Path) -> list[dict[str, Any]]:
     return rows
 
 
-def _train(run: dict[str, Any], plan: dict[str, Any]) -> dict[str, Any]:
+def _train(run: dict[str, Any], plan: dict[str, Any], metrics: list[dict[str, Any]]) -> dict[str, Any]:
     config = run.get("config") or {}
     train = {k: run.get(k) for k in ("status", "env_steps", "wall_time_s", "steps_per_s", "final_train_success_rate")}
     train.update({k: config.get(k) for k in ("num_envs", "device", "backend", "steps", "max_time_s")})
@@ -65,6 +69,8 @@ def _train(run: dict[str, Any], plan: dict[str, Any]) -> dict[str, Any]:
         train["ended_by"] = "time limit" if train["env_steps"] < train["steps"] else "step count"
     if train.get("steps_per_s") and plan.get("env_steps_per_s"):
         train["train_over_env_rate"] = round(train["steps_per_s"] / plan["env_steps_per_s"], 3)
+    # training episodes' ground-truth success, rolling mean over 3 logging periods (as time_to_success)
+    train["time_to_target"] = first_crossing(metrics, TARGET_SUCCESS)
     return train
 
 
@@ -94,6 +100,7 @@ def build_summary(out_dir: Path, mode: str) -> dict[str, Any]:
     work = out_dir / "work"
     bench = _load(out_dir / "bench.json") or {}
     run = _load(work / "run" / "run.json") or {}
+    metrics = run_metrics(work / "run")
     plan = _load(work / "plan.json") or {}
     evals = {k: _load(out_dir / f"eval_{k}.json") for k in ("best", "last")}
     key = next((r for r in bench.get("rows", []) if r.get("task") == TRAIN_TASK
@@ -101,7 +108,8 @@ def build_summary(out_dir: Path, mode: str) -> dict[str, Any]:
     scored = "best" if evals["best"] else "last"  # rl-games keeps a best checkpoint only after 50 epochs
     return {
         "mode": mode, "machine": _load(work / "env.json"), "stages": _stages(work / "stages.tsv"),
-        "tests": _junit(work / "pytest_gpu.xml"), "bench": bench, "train_plan": plan, "train": _train(run, plan),
+        "tests": _junit(work / "pytest_gpu.xml"), "bench": bench, "train_plan": plan,
+        "train": _train(run, plan, metrics),
         "eval": {k: None if v is None else {f: v.get(f) for f in EVAL_FIELDS} for k, v in evals.items()},
         "targets": _targets(key, scored, (evals[scored] or {}).get("mean"), run.get("wall_time_s"), mode),
     }
@@ -137,7 +145,7 @@ def _bench_md(b: dict[str, Any]) -> list[str]:
     head = ("| task | N | env steps/s | bare steps/s | env / bare | peak GPU mem GiB (torch + Warp pool) | "
             "nvidia-smi used GiB | build s |")
     lines = [title, "", head, "|---|---|---|---|---|---|---|---|"]
-    for r in b.get("rows", []):
+    for r in sorted(b.get("rows", []), key=lambda r: (r.get("task", ""), r.get("num_envs", 0))):
         if "error" in r:
             lines.append(f"| {r['task']} | {r['num_envs']} | error: {r['error'][:80]} | | | | | |")
             continue
@@ -159,7 +167,12 @@ def _train_md(t: dict[str, Any], p: dict[str, Any]) -> list[str]:
             f"{_fmt(t.get('env_steps'))} steps in {_fmt(t.get('wall_time_s'))} s ({_fmt(t.get('steps_per_s'))} "
             f"steps/s, {_fmt(t.get('train_over_env_rate'))} of the env's rate), ended by {t.get('ended_by', '-')}, "
             f"status {t.get('status')}, final training success {_fmt(t.get('final_train_success_rate'))}")
-    return ["## Training (rl-games PPO, PushLeft)", "", line]
+    reached = t.get("time_to_target")
+    when = (f"after {_fmt(reached['wall_time_s'])} s of training ({_fmt(reached['env_steps'])} env steps)" if reached
+            else "not within the run")
+    crossing = (f"Training success (ground truth, training episodes, rolling mean of 3 periods) first reached "
+                f"{TARGET_SUCCESS} {when}; curve: {CURVE_PNG}.")
+    return ["## Training (rl-games PPO, PushLeft)", "", line, "", crossing]
 
 
 def _eval_md(evals: dict[str, Any]) -> list[str]:
@@ -201,6 +214,10 @@ def summary_markdown(s: dict[str, Any]) -> str:
 def write_summary(out_dir: Path, mode: str) -> str:
     """Write ``summary.json`` and ``summary.md`` into ``out_dir``; return the Markdown."""
     s = build_summary(out_dir, mode)
+    metrics = run_metrics(out_dir / "work" / "run")
+    if metrics:
+        title = f"{TRAIN_TASK}, {s['train'].get('num_envs')} envs"
+        plot_curves({TRAIN_TASK: metrics}, title, out_dir / CURVE_PNG, x="wall_time_s", target=TARGET_SUCCESS)
     (out_dir / "summary.json").write_text(json.dumps(s, indent=1) + "\n")
     md = summary_markdown(s)
     (out_dir / "summary.md").write_text(md)

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks.gpu.plan import make_plan, plan_steps
-from benchmarks.gpu.summary import build_summary
+from benchmarks.gpu.summary import build_summary, summary_markdown
 from benchmarks.gpu.warp_bench import SIZES, TASKS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -55,7 +55,13 @@ def test_tiny_gpu_check_end_to_end(tmp_path):
     assert {k: v for k, v in stages.items() if k != "eval_best"} == {"bench": 0, "train": 0, "eval_last": 0, "tests": 0}
     md = (out / "summary.md").read_text()
     assert "Env step vs bare MuJoCo Warp physics" in md and "V2P-ThrowGarlic-v0" in md
-    assert "ended by time limit" in md
+    assert "ended by time limit" in md and (out / "train_curve.png").is_file()
+
+
+def test_bench_runs_the_target_size_first():
+    assert SIZES[0] == 8192 and sorted(SIZES) == [1024, 4096, 8192]
+    script = (ROOT / "benchmarks" / "gpu_check.sh").read_text()
+    assert 'SIZES=${V2P_GPU_CHECK_SIZES:-8192 4096 1024}' in script
 
 
 def test_training_steps_bound():
@@ -99,6 +105,10 @@ def test_summary_of_gpu_figures(tmp_path):
     _write(tmp_path / "eval_best.json", {"mean": 0.9333, "std": 0.047, "per_seed_success": [0.9, 1.0, 0.9],
                                          "seeds": [0, 1, 2], "episodes": 10, "episode_length": 300,
                                          "wall_time_s": {"train": 181.2, "eval": 12.0}})
+    # the training log: success 0, 0.3, 0.6, 0.9, 0.95, 0.95 per 10 s; rolling mean of 3 >= 0.9 at 60 s
+    metrics = [{"period": i, "env_steps": (i + 1) * 262_144, "wall_time_s": 10.0 * (i + 1), "episodes": 800,
+                "success_rate": r, "episode_return": 100.0 * r} for i, r in enumerate((0, .3, .6, .9, .95, .95))]
+    (tmp_path / "work" / "run" / "metrics.jsonl").write_text("".join(json.dumps(m) + "\n" for m in metrics))
     (tmp_path / "work" / "stages.tsv").write_text("bench\t0\t150\t240\ntrain\t0\t200\t270\neval_last\t124\t60\t60\n")
     (tmp_path / "work" / "pytest_gpu.xml").write_text(
         '<testsuites><testsuite tests="16" failures="1" errors="0" skipped="0" time="95.5">'
@@ -114,11 +124,16 @@ def test_summary_of_gpu_figures(tmp_path):
     assert t["push_left_success"]["checkpoint"] == "best" and s["eval"]["last"] is None
     assert s["train"]["ended_by"] == "time limit" and s["train"]["backend"] == "warp"
     assert s["train"]["train_over_env_rate"] == pytest.approx(0.612, abs=1e-3)
+    assert s["train"]["time_to_target"] == {"env_steps": 6 * 262_144, "wall_time_s": 60.0}
+    assert (tmp_path / "train_curve.png").stat().st_size > 1000
     assert s["tests"]["passed"] == 15 and s["tests"]["failed"] == ["tests.warp.test_gpu::test_b"]
     md = (tmp_path / "summary.md").read_text()
     assert "| V2P-PushLeft-v0 | 8,192 | 600,000 | 700,000 | 1.167 | 3.50 (0.50 + 3.00) |" in md
     assert "error: RuntimeError: out of memory" in md and "| eval_last | 124 | 60 | 60 |" in md
     assert "--max-time 180 --steps 216006656" in md and "ended by time limit" in md
+    assert "first reached 0.9 after 60.0 s of training (1,572,864 env steps)" in md
+    # rows sorted by task and N whatever order the benchmark ran them in (the target size first)
+    assert md.index("| V2P-PushLeft-v0 | 1,024 |") < md.index("| V2P-PushLeft-v0 | 8,192 |")
 
 
 def test_summary_judges_only_8192_envs(tmp_path):
@@ -129,3 +144,4 @@ def test_summary_judges_only_8192_envs(tmp_path):
     t = build_summary(tmp_path, "gpu")["targets"]
     assert not t["env_steps_per_s"]["met"] and t["env_steps_per_s"]["value"] is None
     assert not t["env_over_bare"]["met"] and not t["push_left_success"]["met"]
+    assert "first reached 0.9 not within the run" in summary_markdown(build_summary(tmp_path, "gpu"))
