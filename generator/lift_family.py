@@ -5,7 +5,8 @@ not seen: 5 novel shapes or colours of seen categories and 5 unseen categories. 
 is a catalogue object (``generator.assets``) at a random scale and colour, written as a task
 folder in the generator's format: scene.json + meshes, task code from the offline ``template``
 writer (rule-based, not a model; its success is the generated one, ground truth is
-``v2p_envs.ground_truth.single_object.lifted``), ppo.yaml and provenance.json.
+``v2p_envs.ground_truth.single_object.lifted``), ppo.yaml, provenance.json and goal.json (the
+lift family goal, which the env reports as its family ground truth).
 
     python -m generator.lift_family --out runs/lift_family            # 100 train + 10 held out
 """
@@ -22,6 +23,7 @@ import numpy as np
 from tqdm import tqdm
 
 from generator.assets import OBJECT_SIZES, write_object_mesh
+from generator.codegen.task_goal import task_goal
 from generator.codegen.template_writer import write_template_task
 from generator.emit import emit_task
 from v2p_envs.scene_spec import ObjectSpec, SceneSpec
@@ -105,7 +107,8 @@ def write_family(out_dir: Path, specs: list[LiftTaskSpec], progress: bool = True
                           pose_frame="table", source_dir=mesh_dir.resolve())
         code = write_template_task(scene, caption).code
         emit_task(scene, code, {"writer": "template (rule-based, not a model)", "family": "lift",
-                                "spec": asdict(spec)}, out_root=out_dir, overwrite=True, folder_name=spec.folder_name)
+                                "spec": asdict(spec)}, out_root=out_dir, overwrite=True, folder_name=spec.folder_name,
+                  goal=task_goal(scene, caption))  # the lift goal, from the caption
     index = {"family": "lift", "tasks": [{**asdict(s), "folder": s.folder_name} for s in specs]}
     (out_dir / "family.json").write_text(json.dumps(index, indent=1) + "\n")
     log.info("wrote %d lift tasks under %s", len(specs), out_dir)

@@ -17,7 +17,10 @@ def test_pipeline_from_a_shipped_video(tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "4/4 policy" in printed and "policy.mp4" in printed
     record = json.loads((out / "method.json").read_text())
-    assert record["method"] == "v2p" and record["backend"] == "template" and record["metric"] == "generated"
+    assert record["method"] == "v2p" and record["backend"] == "template"
+    # no hand-written ground truth for this task: its caption's family (lift) scores it, from goal.json
+    assert record["metric"] == "family_ground_truth" and "family ground truth success" in printed
+    assert (out / "reflect" / "best" / "lift_mouse_from_the_table" / "goal.json").is_file()
     assert len(record["reflection"]["best_score_per_iteration"]) == 2
     reader = imageio.get_reader(str(out / "policy.mp4"))
     assert reader.count_frames() == 150  # every second step of one 300-step episode

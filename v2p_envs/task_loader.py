@@ -1,5 +1,9 @@
 """Load a task folder (scene.json, task.py, ppo.yaml, provenance.json) as a TaskDefinition.
 
+An optional ``goal.json`` (the family goal the generator derived from the caption and the
+video) is read and validated too; the env scores a task without a hand-written ground truth
+with it (``v2p_envs.ground_truth.families``).
+
 Trust (docs/architecture.md, "Trust model"): the shipped folders in ``v2p_envs/generated/`` are
 trusted code of this package and are imported directly. Any other folder's ``task.py`` is
 imported only after the code policy accepted it and its trial in a child process passed
@@ -19,6 +23,7 @@ from typing import Any
 import yaml
 
 from .errors import V2PError
+from .ground_truth.families import GOAL_FILE, FamilyGoal, load_goal
 from .scene_spec import SceneSpec, SceneSpecError, load_scene_spec
 from .task import Task
 
@@ -42,6 +47,8 @@ class TaskDefinition:
     ppo_config: dict[str, Any]
     provenance: dict[str, Any]
     trusted_by: str  # "shipped", "trial" or "caller"
+    #: the family goal from goal.json, or None for a folder without one
+    goal: FamilyGoal | None = None
 
     @property
     def env_id(self) -> str:
@@ -62,6 +69,8 @@ def load_task_dir(folder: Path | str, trust_task_code: bool = False) -> TaskDefi
     if missing:
         raise TaskLoadError(f"{folder}: task folder lacks {missing}; expected {list(TASK_FILES)}")
     scene = load_scene_spec(folder / "scene.json")
+    goal_file = folder / GOAL_FILE  # data, checked before any code runs
+    goal = load_goal(goal_file, [o.name for o in scene.objects]) if goal_file.is_file() else None
     if is_shipped_task_dir(folder):
         trusted_by = "shipped"
     elif trust_task_code:
@@ -80,7 +89,7 @@ def load_task_dir(folder: Path | str, trust_task_code: bool = False) -> TaskDefi
         provenance = json.loads((folder / "provenance.json").read_text())
     except (yaml.YAMLError, json.JSONDecodeError) as exc:
         raise TaskLoadError(f"{folder}: cannot parse ppo.yaml / provenance.json: {exc}") from None
-    return TaskDefinition(folder, scene, task_class, ppo, provenance, trusted_by)
+    return TaskDefinition(folder, scene, task_class, ppo, provenance, trusted_by, goal)
 
 
 def _import_task_module(path: Path):

@@ -9,7 +9,10 @@ hold the last observation and info of the episode that ended; ``infos["episode"]
 
 Per step, in the paper's order: the task's observation keys (which may add derived tensors to
 its copy of ``states``), its success, its reward; then the ground truth, read from the
-simulator's own states, which task code cannot reach (docs/architecture.md, "Trust model").
+simulator's own states, which task code cannot reach (docs/architecture.md, "Trust model"):
+the hand-written one of the task class, else the family ground truth of the folder's
+``goal.json`` (a generated task of a known family), else none, and ``info["success"]`` is the
+generated success; ``success_metric`` names which.
 Every output of task code is checked: wrong shapes, NaN/inf and non-boolean success raise
 ``TaskContractError`` naming the function, rather than reaching the learner.
 """
@@ -28,6 +31,7 @@ from gymnasium.vector.utils import batch_space
 from .controller import ControllerConfig
 from .errors import TaskContractError, V2PError
 from .ground_truth import get_ground_truth
+from .ground_truth.families import family_success
 from .randomization import RandomizationConfig, Randomizer, scale_scene_objects
 from .rendering import RENDER_SIZE, SceneRenderer
 from .scene_builder import SceneConfig, build_scene
@@ -98,11 +102,20 @@ class V2PVectorEnv(VectorEnv):
         self._context = TaskContext(self.sim)
         self.task = self.definition.task_class(self._context)
         self.ground_truth = get_ground_truth(self.scene.task_class_name)
-        #: what ``info["success"]`` reports: "ground_truth", or "generated" for a task without one
-        self.success_metric = "ground_truth" if self.ground_truth is not None else "generated"
-        if self.ground_truth is None:
-            log.warning("%s: no ground-truth success function for task class %r; info['success'] reports the "
-                        "task's generated success and records name the metric 'generated'",
+        #: what ``info["success"]`` reports: "ground_truth" (hand-written), "family_ground_truth"
+        #: (the family of the folder's goal.json) or "generated" (the task's own success)
+        self.success_metric = "ground_truth"
+        goal = self.definition.goal
+        if self.ground_truth is None and goal is not None:
+            self.ground_truth = family_success(goal)
+            self.success_metric = "family_ground_truth"
+            log.info("%s: no hand-written ground truth for task class %r; info['success'] reports the family "
+                     "ground truth of %s (family %r on %s)", self.scene.env_id, self.scene.task_class_name,
+                     self.definition.folder / "goal.json", goal.family, list(goal.objects))
+        elif self.ground_truth is None:
+            self.success_metric = "generated"
+            log.warning("%s: no ground-truth success function for task class %r and no goal.json; info['success'] "
+                        "reports the task's generated success and records name the metric 'generated'",
                         self.scene.env_id, self.scene.task_class_name)
         obs_dim = self.task.get_observation_space()
         if isinstance(obs_dim, bool) or not isinstance(obs_dim, (int, np.integer)) or obs_dim < 1:
@@ -328,10 +341,12 @@ class V2PVectorEnv(VectorEnv):
         return obs, reward + SUCCESS_BONUS * generated_success, generated_success, info
 
     def _ground_truth(self) -> torch.Tensor:
-        """The hand-written success on the simulator's own states (never the task's copy)."""
+        """The hand-written (or family) success on the simulator's own states (never the task's copy)."""
         try:
             success = self.ground_truth(self.sim.states)
         except KeyError as exc:
+            if self.success_metric == "family_ground_truth":  # goal.json's objects are checked at load: a bug
+                raise
             raise V2PError(f"{self.definition.folder}: the ground truth of {self.scene.task_class_name} reads "
                            f"states[{exc}], which this scene does not have (objects: "
                            f"{[o.name for o in self.scene.objects]}); "

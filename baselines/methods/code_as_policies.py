@@ -23,6 +23,7 @@ from generator.codegen.generate import GenerateConfig, generate_task, make_clien
 from generator.codegen.llm import ChatRequest
 from generator.codegen.parse import extract_code
 from generator.codegen.prompts import PROMPTS_DIR, render
+from generator.codegen.task_goal import expected_metric
 from generator.jobs import Job, make_runner
 from v2p_envs.errors import V2PError
 from v2p_envs.scene_spec import SceneSpec
@@ -82,7 +83,7 @@ def run_code_as_policies(scene: SceneSpec, out_dir: Path, method: MethodConfig, 
     # the task env: generated as the RL methods' (its reset is shared with them, as in the paper)
     generation = generate_task(scene, out_dir / "generate", dataclasses.replace(codegen, samples=1, pick=False))
     if generation.task_dir is None:
-        return {"per_seed_success": [0.0] * budget.seeds, "mean": 0.0, "std": 0.0, "metric": "ground_truth",
+        return {"per_seed_success": [0.0] * budget.seeds, "mean": 0.0, "std": 0.0, "metric": expected_metric(scene),
                 "failure": "no runnable task code for the env"}
     if codegen.backend == "template":
         from generator.codegen.cap_template import write_template_plan
@@ -92,7 +93,7 @@ def run_code_as_policies(scene: SceneSpec, out_dir: Path, method: MethodConfig, 
         code, writer = _model_plan(scene, codegen, out_dir / "generate", method.replan_every), codegen.model
     plan_file = out_dir / "plan.py"
     if code is None:
-        return {"per_seed_success": [0.0] * budget.seeds, "mean": 0.0, "std": 0.0, "metric": "ground_truth",
+        return {"per_seed_success": [0.0] * budget.seeds, "mean": 0.0, "std": 0.0, "metric": expected_metric(scene),
                 "failure": "the model's reply held no usable policy code", "plan_writer": writer}
     plan_file.write_text(code)
     seeds = list(range(budget.seeds))
@@ -102,7 +103,7 @@ def run_code_as_policies(scene: SceneSpec, out_dir: Path, method: MethodConfig, 
     result = make_runner(budget.workers, budget.ray_address).run([job], out_dir / "jobs")[0]
     out: dict[str, Any] = {"plan_writer": writer, "task_dir": str(generation.task_dir), "plan_file": str(plan_file)}
     if not result.ok:
-        out.update(per_seed_success=[0.0] * len(seeds), metric="ground_truth",
+        out.update(per_seed_success=[0.0] * len(seeds), metric=expected_metric(scene),
                    failure=f"{result.status}: {result.error}")
     else:
         out.update(result.result)

@@ -18,6 +18,7 @@ import numpy as np
 
 from generator.codegen.generate import GenerateConfig, generate_task, make_client
 from generator.codegen.reflection import ReflectionConfig, reflect
+from generator.codegen.task_goal import expected_metric
 from generator.jobs import Job, make_runner
 from v2p_envs.scene_spec import SceneSpec
 
@@ -39,8 +40,10 @@ def _final_trainings(task_dir: Path, out_dir: Path, budget: Budget, runner) -> l
     return [dataclasses.asdict(r) for r in runner.run(jobs, out_dir / "final" / "jobs")]
 
 
-def _evaluate(trainings: list[dict[str, Any]], method: MethodConfig, budget: Budget) -> dict[str, Any]:
-    """Each seed's policy on its own evaluation seed (the paper: 10 episodes x 3 seeds)."""
+def _evaluate(trainings: list[dict[str, Any]], method: MethodConfig, budget: Budget,
+              planned_metric: str) -> dict[str, Any]:
+    """Each seed's policy on its own evaluation seed (the paper: 10 episodes x 3 seeds);
+    ``planned_metric`` names what the zeros measure when no policy could be evaluated."""
     per_seed, metric, failures = [], None, []
     for seed, job in enumerate(trainings):
         result = job.get("result") or {}
@@ -54,7 +57,8 @@ def _evaluate(trainings: list[dict[str, Any]], method: MethodConfig, budget: Bud
         per_seed.append(record.per_seed_success[0])
         metric = record.metric
     return {"per_seed_success": per_seed, "mean": round(float(np.mean(per_seed)), 4),
-            "std": round(float(np.std(per_seed)), 4), "metric": metric or "ground_truth", "failed_trainings": failures}
+            "std": round(float(np.std(per_seed)), 4), "metric": metric or planned_metric,
+            "failed_trainings": failures}
 
 
 def run_method(method: MethodConfig, scene: SceneSpec, out_dir: Path | str, budget: Budget = Budget(),
@@ -86,7 +90,7 @@ def _run_rl_method(scene: SceneSpec, out_dir: Path, method: MethodConfig, budget
     out: dict[str, Any] = {"generation": {"runnable_samples": generation.runnable,
                                           "chosen_sample": generation.chosen_sample, "pick": generation.pick}}
     if generation.task_dir is None:
-        out.update(per_seed_success=[0.0] * budget.seeds, mean=0.0, std=0.0, metric="ground_truth",
+        out.update(per_seed_success=[0.0] * budget.seeds, mean=0.0, std=0.0, metric=expected_metric(scene),
                    failure="no runnable task code")
         return out
     runner = make_runner(budget.workers, budget.ray_address)
@@ -108,6 +112,6 @@ def _run_rl_method(scene: SceneSpec, out_dir: Path, method: MethodConfig, budget
     trainings = _final_trainings(task_dir, out_dir, budget, runner)
     out["final_trainings"] = [{k: v for k, v in t.items() if k != "result"} | {
         "score": (t.get("result") or {}).get("score")} for t in trainings]
-    out.update(_evaluate(trainings, method, budget))
+    out.update(_evaluate(trainings, method, budget, expected_metric(scene)))
     log.info("%s on %s: %s", method.name, scene.task_class_name, out["per_seed_success"])
     return out

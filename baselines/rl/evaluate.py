@@ -5,8 +5,8 @@ length, no early end) through the one rollout (``baselines.rollout``) and counts
 a success if ground truth held at any step. Seed ``s`` resets env ``i`` with seed
 ``EVAL_SEED_BASE + s * episodes + i``, so seeds never share an initial state.
 ``evaluate_checkpoints`` writes the JSON evaluation record, which names its metric
-(``ground_truth``, or ``generated`` for a task without a hand-written one) and how the task
-code was trusted.
+(``ground_truth``; ``family_ground_truth`` for a generated task scored by its goal.json's family;
+``generated`` for a task without either) and how the task code was trusted.
 """
 from __future__ import annotations
 
@@ -56,7 +56,8 @@ class EvaluationRecord:
     per_seed_generated_success: list[float] = field(default_factory=list)
     date: str = ""
     machine: str = ""
-    #: what per_seed_success measures: "ground_truth", or "generated" for a task without one
+    #: what per_seed_success measures: "ground_truth" (hand-written), "family_ground_truth" (a generated
+    #: task's goal.json family) or "generated" (the task's own success, for a task without either)
     metric: str = "ground_truth"
     #: how the task code came to run: "shipped", "trial" (passed its trial) or "caller" (trusted by flag)
     task_trusted_by: str = "shipped"

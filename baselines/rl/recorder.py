@@ -3,7 +3,8 @@
 Every trainer (rl-games, SB3, skrl, your own loop) steps the env through this wrapper, so every
 run writes the same logs: per logging period (``log_every`` vector steps, one rl-games epoch by
 default) it records the per-step mean of every reward component, the training reward, and over
-the episodes that ended in the period the ground-truth success rate (``success_once``), the
+the episodes that ended in the period the ground-truth success rate (``success_once``: the env's
+``success_metric``, hand-written or family ground truth, or generated for a task without one), the
 generated success rate, the return and length, and for each reward component the episode's
 per-step mean, summarised (count, mean, min, max) apart for successful and failed episodes,
 once split by generated success (what reward reflection may see: training never reads the
@@ -83,7 +84,8 @@ class TrainingRecorder(VectorWrapper):
 
             self._bar = tqdm(total=total_steps, initial=self.env_steps, unit="step", unit_scale=True,
                              desc=getattr(getattr(env, "scene", None), "env_id", "train"), dynamic_ncols=True)
-        #: what ``success_rate`` measures (the env's ``info["success"]``): "ground_truth" or "generated"
+        #: what ``success_rate`` measures (the env's ``info["success"]``): "ground_truth",
+        #: "family_ground_truth" or "generated" (the "ground_truth" split below is by this success)
         self.success_metric = getattr(env, "success_metric", "ground_truth")
         n, device = env.num_envs, env.device
         self._ep_sums: dict[str, torch.Tensor] = {}

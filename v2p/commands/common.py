@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from rich.console import Console
 
-__all__ = ["HelpFormatter", "positive_int", "non_negative_int", "add_progress_flag", "output_console"]
+__all__ = ["HelpFormatter", "positive_int", "non_negative_int", "add_progress_flag", "output_console", "success_phrase"]
 
 
 class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
@@ -29,6 +29,15 @@ def _int_at_least(minimum: int, expected: str):
 
 positive_int = _int_at_least(1, "a positive integer")
 non_negative_int = _int_at_least(0, "an integer >= 0")
+
+
+def success_phrase(metric: str) -> str:
+    """How printed lines name what a success rate measures (an env's ``success_metric``, a
+    record's ``metric``), so that no line calls a family or generated success ground truth."""
+    return {"ground_truth": "ground-truth success",
+            "family_ground_truth": "family ground truth success (from the task's goal.json; no hand-written "
+                                   "ground truth)",
+            "generated": "generated success (this task has no ground truth)"}.get(metric, f"{metric} success")
 
 
 def add_progress_flag(parser: argparse.ArgumentParser) -> None:

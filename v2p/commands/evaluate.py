@@ -1,11 +1,12 @@
-"""``v2p eval``: the paper's protocol on checkpoints (ground-truth success); a JSON record."""
+"""``v2p eval``: the paper's protocol on checkpoints (ground-truth success, or the family ground
+truth of a generated task's goal.json); a JSON record that names the metric."""
 from __future__ import annotations
 
 import argparse
 import json
 from pathlib import Path
 
-from .common import HelpFormatter, add_progress_flag, non_negative_int, positive_int, output_console
+from .common import HelpFormatter, add_progress_flag, non_negative_int, output_console, positive_int, success_phrase
 
 __all__ = ["add_parser"]
 
@@ -36,8 +37,7 @@ def _eval(args: argparse.Namespace) -> int:
     record.write(out)
     console = output_console()
     console.print_json(json.dumps(record.to_json()))
-    metric = ("ground-truth success" if record.metric == "ground_truth"
-              else "generated success (this task has no ground truth)")
-    console.print(f"{record.task}: {metric} {record.mean:.2f} +- {record.std:.2f} over seeds {record.seeds} "
+    console.print(f"{record.task}: {success_phrase(record.metric)} {record.mean:.2f} +- {record.std:.2f} "
+                  f"over seeds {record.seeds} "
                   f"({record.episodes} episodes each; task code {record.task_trusted_by}) · record {out}")
     return 0

@@ -103,6 +103,12 @@ def _generate(args: argparse.Namespace) -> int:
         console.print("no runnable task: see the report for each sample's failure")
         return 1
     console.print(f"task folder {result.task_dir}")
+    goal = record.get("family_goal")
+    if goal is not None:
+        objects = goal["x"] if goal["y"] is None else f"{goal['x']}, {goal['y']}"
+        console.print(f"family goal: {goal['family']} ({objects}) {goal['params']} · goal.json, derived by rule from "
+                      "the caption" + (" and the video" if goal["derived_from"].get("video") else "")
+                      + "; a task without a hand-written ground truth is evaluated by this family's ground truth")
     if args.emit:
         target_root = args.emit_dir or v2p_envs.GENERATED_DIR
         target = target_root / result.task_dir.name

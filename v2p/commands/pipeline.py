@@ -11,7 +11,7 @@ import dataclasses
 import json
 from pathlib import Path
 
-from .common import HelpFormatter, add_progress_flag, positive_int, output_console
+from .common import HelpFormatter, add_progress_flag, output_console, positive_int, success_phrase
 
 __all__ = ["add_parser"]
 
@@ -71,7 +71,7 @@ def _pipeline(args: argparse.Namespace) -> int:
     checkpoint = Path(final["result"]["checkpoint"])
     video = out / "policy.mp4"
     result, env_id = run_policy(None, "oracle", checkpoint, 4, 0, video=video, progress=not args.no_progress)
-    metric = "ground-truth" if record["metric"] == "ground_truth" else "generated (no ground truth for this task)"
-    console.print(f"4/4 policy {checkpoint}: {metric} success {record['mean']:.2f} over {args.episodes} episodes · "
+    console.print(f"4/4 policy {checkpoint}: {success_phrase(record['metric'])} {record['mean']:.2f} "
+                  f"over {args.episodes} episodes · "
                   f"video {video} ({len(result.success)} episodes tiled) · record {out / 'method.json'}")
     return 0

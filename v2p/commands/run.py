@@ -59,10 +59,13 @@ def run_policy(task: str | None, policy: str, checkpoint: Path | None, episodes:
 def _run(args: argparse.Namespace) -> int:
     from rich.table import Table
 
+    from v2p_envs.ground_truth import metric_label
+
     result, env_id = run_policy(args.task, args.policy, args.checkpoint, args.episodes, args.seed, args.device,
                                 args.video, not args.no_progress, args.trust_task_code)
     label = str(args.checkpoint) if args.checkpoint else args.policy
-    metric = "success" if result.success_metric == "ground_truth" else "success (generated: no ground truth)"
+    metric = {"ground_truth": "success", "family_ground_truth": "success (family ground truth)"}.get(
+        result.success_metric, "success (generated: no ground truth)")
     table = Table(title=f"{env_id} · policy {label}")
     for column in ("episode", "seed", metric, "generated success", "return", "steps"):
         table.add_column(column)
@@ -71,6 +74,6 @@ def _run(args: argparse.Namespace) -> int:
                       f"{result.returns[k]:.1f}", str(result.lengths[k]))
     console = output_console()
     console.print(table)
-    console.print(f"success rate {result.success_rate:.2f} ({result.success_metric})"
+    console.print(f"success rate {result.success_rate:.2f} ({metric_label(result.success_metric)})"
                   + (f" · video {args.video}" if args.video else ""))
     return 0
