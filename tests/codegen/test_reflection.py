@@ -1,11 +1,13 @@
-"""Reward reflection end to end at a tiny budget: the template's rule-based search and a model
-over the local OpenAI-compatible server; every sample trained as a job, failures recorded."""
+"""Reward reflection end to end at a tiny budget: the template's rule-based reflection (failure
+diagnosis and reward edits) and a model over the local OpenAI-compatible server; every sample
+trained as a job, failures recorded."""
 from __future__ import annotations
 
 import json
 
+from generator.codegen.failure_diagnosis import RULE_BASED
 from generator.codegen.reflection import ReflectionConfig, reflect, template_weight_candidates
-from generator.codegen.reward_edit import reward_function_source, splice_reward, weight_reward
+from generator.codegen.reward_edit import RewardEdit, reward_function_source, splice_reward, weight_reward
 from generator.jobs import LocalRunner
 from v2p_envs.untrusted.trial import TrialConfig
 
@@ -46,11 +48,21 @@ def test_template_reflection_trains_every_sample(tmp_path):
     assert [s.status for s in result.samples] == ["trained"] * 3
     assert all(s.score is not None and s.feedback for s in result.samples)
     record = json.loads((tmp_path / "reflect" / "reflection.json").read_text())
-    assert len(record["best_score_per_iteration"]) == 2 and record["reflection"].startswith("template")
+    assert len(record["best_score_per_iteration"]) == 2 and record["reflection"] == RULE_BASED
     assert (tmp_path / "reflect" / "reflection.png").stat().st_size > 1000
-    weights = json.loads(result.samples[1].proposal)  # the template's proposal: component weights
-    assert weights and all(w > 0 for w in weights.values())
-    assert "REWARD_WEIGHTS" in (tmp_path / "reflect" / "iter_01" / "sample_01" / "task" / "task.py").read_text()
+    diagnosis = json.loads((tmp_path / "reflect" / "iter_01" / "diagnosis.json").read_text())
+    assert record["diagnosis_per_iteration"] == [None, diagnosis] and diagnosis["findings"]
+    for sample, recorded in zip(result.samples[1:], record["samples"][1:]):
+        # each sample: the rule-based proposal, the diagnosis it answers and its edit, in the record
+        assert sample.proposal.startswith(RULE_BASED) and sample.diagnosis == diagnosis["text"]
+        assert recorded["diagnosis"] == diagnosis["text"] and recorded["edit"] == sample.edit
+        edit = RewardEdit.from_json(sample.edit)
+        assert all(w > 0 for w in edit.weights.values())
+        task = tmp_path / "reflect" / "iter_01" / f"sample_{sample.sample:02d}" / "task"
+        assert edit.is_empty or "REWARD_EDIT = " in (task / "task.py").read_text()
+        provenance = json.loads((task / "provenance.json").read_text())
+        assert provenance["reflection"] == RULE_BASED and provenance["reward_diagnosis"] == diagnosis["text"]
+        assert provenance["reward_edit"] == sample.edit and provenance["reward_proposal"] == sample.proposal
     provenance = json.loads((result.best_task_dir / "provenance.json").read_text())
     assert provenance["training_score"] == result.best.score and "not a model" in provenance["reflection"]
 
@@ -68,3 +80,9 @@ def test_model_reflection_records_broken_samples(fake_openai, tmp_path):
     assert "marker_reward" in trained.feedback  # the new reward's components were logged and fed back
     prompt = (tmp_path / "reflect" / "iter_01" / "prompt.txt").read_text()
     assert "reach_reward" in prompt and "successful" in prompt
+    diagnosis = json.loads((tmp_path / "reflect" / "iter_01" / "diagnosis.json").read_text())["text"]
+    assert diagnosis.startswith("Rule-based reading") and diagnosis in prompt  # next to the policy feedback
+    assert prompt.index(result.samples[0].feedback.splitlines()[-1]) < prompt.index(diagnosis)
+    assert all(s.diagnosis == diagnosis for s in result.samples[1:]) and trained.edit is None
+    provenance = json.loads((tmp_path / "reflect" / "iter_01" / "sample_02" / "task" / "provenance.json").read_text())
+    assert provenance["reflection"] == "model" and provenance["reward_diagnosis"] == diagnosis
