@@ -8,8 +8,9 @@
 
 Methods: ``reference`` trains the shipped task code (hand-written reward) with rl-games for
 ``--steps``; ``v2p``, ``eureka``, ``robogen``, ``cop`` and the ablations run the one loop of
-``baselines.methods`` on the task's reference scene (its caption, objects and meshes) with the
-chosen code-generation backend and budget. Every cell is mean +- std (population std) over
+``baselines.methods`` on the task's reference scene (its caption, objects and meshes, and as its
+video information the tracked poses of a simulated demonstration: the paper's Something-Something
+videos cannot be fetched here) with the chosen code-generation backend and budget. Every cell is mean +- std (population std) over
 seeds of ground-truth success, 10 episodes per seed (the paper's protocol); the paper's own
 figures are printed beside ours, labelled as the paper's. Records go to
 ``<runs-dir>/<task>/<method>/``; the Markdown table (with the full command line, backend,
@@ -97,7 +98,9 @@ def _method_cell(env_id: str, method: str, out: Path, args: argparse.Namespace) 
         return json.loads(record_file.read_text())
     class_name = v2p_envs.resolve_task(env_id).id.removeprefix("V2P-").removesuffix("-v0")
     task = next(t for t in REFERENCE_TASKS if t.class_name == class_name)
-    scene = build_reference_scene(task, out / "scene")
+    # the task's video information: its simulated demonstration (generator/assets/demonstrations),
+    # which only the methods that use video see (``MethodConfig.use_video``)
+    scene = build_reference_scene(task, out / "scene", demonstration=True)
     codegen = GenerateConfig(backend=args.backend, model=args.model, base_url=args.base_url)
     return run_method(method_config(method), scene, out, _budget(args), codegen)
 

@@ -8,20 +8,28 @@ exactly the path generated tasks take.
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from v2p_envs.errors import V2PError
 from v2p_envs.registration import GENERATED_DIR
 from v2p_envs.scene_spec import ObjectSpec, SceneSpec
 
 from .assets.everyday_objects import OBJECT_SIZES, write_object_mesh
 from .emit import emit_task, task_folder_name
 
-__all__ = ["REFERENCE_TASKS", "ReferenceTask", "build_reference_scene", "main"]
+__all__ = ["REFERENCE_TASKS", "ReferenceTask", "build_reference_scene", "load_demonstration", "DEMONSTRATIONS_DIR",
+           "main"]
 
 log = logging.getLogger(__name__)
+
+#: Per-task simulated demonstrations (``python -m baselines.oracles.demonstrations`` writes them):
+#: the tracked poses that stand in for the paper's videos of the benchmark tasks.
+DEMONSTRATIONS_DIR = Path(__file__).parent / "assets" / "demonstrations"
 
 PROVENANCE = {
     "written_by": "reference task code written by hand in the generator's output format",
@@ -91,13 +99,32 @@ REFERENCE_TASKS: tuple[ReferenceTask, ...] = (
 )
 
 
-def build_reference_scene(task: ReferenceTask, mesh_dir: Path) -> SceneSpec:
-    """The task's SceneSpec with freshly written meshes in ``mesh_dir`` (no video: poses empty)."""
+def load_demonstration(class_name: str, folder: Path = DEMONSTRATIONS_DIR) -> dict[str, Any]:
+    """The simulated demonstration of a benchmark task (see ``DEMONSTRATIONS_DIR``)."""
+    path = Path(folder) / f"{class_name}.json"
+    try:
+        demo = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise V2PError(f"{path}: no demonstration of {class_name}; write one with "
+                       f"`python -m baselines.oracles.demonstrations --tasks {class_name}`") from None
+    except ValueError as exc:
+        raise V2PError(f"{path}: not JSON ({exc})") from None
+    if not isinstance(demo.get("objects"), dict):
+        raise V2PError(f"{path}: field 'objects': expected {{name: [[x, y, z, qw, qx, qy, qz], ...]}}")
+    return demo
+
+
+def build_reference_scene(task: ReferenceTask, mesh_dir: Path, demonstration: bool = False) -> SceneSpec:
+    """The task's SceneSpec with freshly written meshes in ``mesh_dir``. Without a video its
+    objects have no tracked poses; ``demonstration`` gives them the poses of the task's simulated
+    demonstration (``load_demonstration``), the stand-in for the paper's video of the task."""
+    tracks = load_demonstration(task.class_name)["objects"] if demonstration else {}
     objects = []
     for obj in task.objects:
         write_object_mesh(obj.kind, mesh_dir / f"{obj.name}.obj")
+        poses = tuple(tuple(float(v) for v in pose) for pose in tracks.get(obj.name, ()))
         objects.append(ObjectSpec(obj.name, OBJECT_SIZES[obj.kind], f"{obj.name}.obj",
-                                  density=obj.density, friction=obj.friction))
+                                  density=obj.density, friction=obj.friction, poses=poses))
     return SceneSpec(task.title, task.class_name, task.description, tuple(objects), source_dir=mesh_dir)
 
 

@@ -21,7 +21,7 @@ from v2p_envs.vector_env import DEFAULT_EPISODE_LENGTH
 
 __all__ = ["MethodConfig", "METHODS", "ABLATIONS", "method_config", "Budget", "BUDGET_PRESETS"]
 
-BUDGET_PRESETS = ("tiny", "cpu-small", "default", "paper")
+BUDGET_PRESETS = ("tiny", "cpu-small", "cpu", "default", "paper")
 
 
 @dataclass(frozen=True)
@@ -93,9 +93,18 @@ class Budget:
         return cls(reflection_steps=200_000, final_steps=600_000, reflection_iterations=2, reflection_samples=2)
 
     @classmethod
+    def cpu(cls) -> "Budget":
+        """A budget that learns on 2 cores: every reflection sample long enough for each of the
+        256 envs to play 4 full episodes (the score is the trained policy's, not the first
+        episodes'), 2 iterations x 3 reward samples, and final runs of 3M env steps (where the
+        single-object tasks' rewards reach their success on this machine)."""
+        return cls(reflection_steps=4 * DEFAULT_EPISODE_LENGTH * 256, final_steps=3_000_000, num_envs=256,
+                   reflection_iterations=2, reflection_samples=3)
+
+    @classmethod
     def preset(cls, name: str) -> "Budget":
         """One of ``BUDGET_PRESETS``."""
-        makers = {"tiny": cls.tiny, "cpu-small": cls.cpu_small, "default": cls, "paper": cls.paper}
+        makers = {"tiny": cls.tiny, "cpu-small": cls.cpu_small, "cpu": cls.cpu, "default": cls, "paper": cls.paper}
         if name not in makers:
             raise V2PError(f"unknown budget {name!r}; presets: {list(makers)}")
         return makers[name]()

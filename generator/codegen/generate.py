@@ -13,7 +13,10 @@ the run folder), ``replay`` (the stored responses of an earlier run: the same re
 byte, with no endpoint) and ``template`` (the rule-based writer, honestly labelled: one
 deterministic sample, no model). The run folder holds the prompts, the responses, every
 sample's task folder and trial, the pick, ``generation.json`` and ``report.md``; the chosen
-sample is emitted to ``<run_dir>/task/<folder>``.
+sample is emitted to ``<run_dir>/task/<folder>``. Every task folder of a caption of a known verb
+family also holds ``goal.json``: the family goal from the caption and the video (``task_goal``,
+by rule, never from the code), which evaluation scores a task without a hand-written ground
+truth by.
 """
 from __future__ import annotations
 
@@ -38,7 +41,8 @@ from .llm import ChatClient, ChatRequest, OpenAIChatClient, PriceTable
 from .parse import extract_code, parse_pick
 from .prompts import Example, example_prompt, prompt_file_hashes, render, system_prompt, user_prompt
 from .response_store import RecordingClient, ReplayClient, ResponseStore
-from .template_writer import TEMPLATE_WRITER_VERSION, write_template_task
+from .task_goal import task_goal
+from .template_writer import TEMPLATE_WRITER_VERSION, without_poses, write_template_task
 
 __all__ = ["BACKENDS", "GenerateConfig", "SampleRecord", "GenerationResult", "generate_task", "CURRICULUM_SEEDS",
            "RECORD_FILE", "make_client"]
@@ -158,6 +162,10 @@ class _Run:
         self.cost: float | None = None
         self.model_answered: str | None = None
         self.prompt_sha256: dict[str, str] = {}
+        #: the family goal of the caption (None: no known family): goal.json of every sample. It
+        #: reads the video even when the writer may not (``use_video=False``, an ablation): the
+        #: bar a task is evaluated by is the video's, the same for every method.
+        self.goal = task_goal(scene, caption, use_video=True)
 
     def ask(self, client: ChatClient, messages: tuple[tuple[str, str], ...], n: int, purpose: str) -> list[str]:
         request = ChatRequest(messages, client.model, n=n, temperature=self.config.temperature, purpose=purpose)
@@ -184,7 +192,8 @@ class _Run:
                 return record
             code = parsed.code
         folder = emit_task(self.scene, code, {**provenance, "sample_id": sample, "attempt": attempt},
-                           out_root=self.sample_dir(sample, attempt), folder_name="task", overwrite=True)
+                           out_root=self.sample_dir(sample, attempt), folder_name="task", overwrite=True,
+                           goal=self.goal)
         trial = trial_task_dir(folder, self.config.trial)
         record = SampleRecord(sample, attempt, request_key, str(folder), _sha(code), trial.category,
                               trial.message, trial.seconds)
@@ -205,9 +214,12 @@ def generate_task(scene: SceneSpec, run_dir: Path | str, config: GenerateConfig 
     run = _Run(scene, caption, run_dir, config)
     client = make_client(config, run_dir)
     base_provenance = _provenance_base(config, client, scene, caption)
+    base_provenance["family_goal"] = _goal_provenance(run)
     started = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
     if client is None:
-        result = write_template_task(scene, caption)
+        # without video information (the ablation, and Eureka / RoboGen) the writer gets the caption
+        # and the objects only, as a model gets a prompt without the tracked poses
+        result = write_template_task(scene if config.use_video else without_poses(scene), caption)
         run.try_code(1, 0, None, result.code, None, base_provenance)
         pick = {"method": "single sample", "reason": "the template backend writes one deterministic sample"}
         chosen = 1 if run.attempts[-1].category is None else None
@@ -295,6 +307,15 @@ def _provenance_base(config: GenerateConfig, client: ChatClient | None, scene: S
     }
 
 
+def _goal_provenance(run: _Run) -> dict[str, Any] | None:
+    """What provenance says of goal.json: the family, and that a rule derived it from the caption
+    (and the video), not the task code."""
+    if run.goal is None:
+        return None
+    return {"file": "goal.json", "family": run.goal.family, "objects": list(run.goal.objects),
+            **run.goal.derived_from}
+
+
 def _finish(run: _Run, chosen: int | None, pick: dict[str, Any], base: dict[str, Any], started: str) -> GenerationResult:
     config = run.config
     final = {a.sample: a for a in run.attempts}
@@ -324,6 +345,7 @@ def _finish(run: _Run, chosen: int | None, pick: dict[str, Any], base: dict[str,
         "chosen_sample": chosen, "pick": pick, "task_dir": str(task_dir) if task_dir else None,
         "request_keys": run.requests, "usage": run.usage, "cost_usd": run.cost, "model_answered": run.model_answered,
         "prompt_files_sha256": base["prompt_files_sha256"], "prompt_sha256": run.prompt_sha256, "started": started,
+        "family_goal": run.goal.to_dict() if run.goal is not None else None,
     }
     (run.run_dir / RECORD_FILE).write_text(json.dumps(record, indent=1, sort_keys=True) + "\n")
     (run.run_dir / "report.md").write_text(_report(record))

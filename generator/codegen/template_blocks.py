@@ -36,14 +36,16 @@ class Block:
 
 #: Reward preambles shared by several blocks: reach and close on the object's centre, or on the
 #: top of an upturned cover (``cover``, ``eef``, ``half`` = its half height, defined before).
+#: Every reach term has a wide basin (it pays from the start pose, 30-60 cm away) and a sharp one
+#: (at the target): with the sharp one alone the reward is flat where every episode starts.
 _GRASP_OBJECT = """    reach_dist = torch.norm(obj - eef, dim=-1)
-    reach_reward = 1.0 - torch.tanh(10.0 * reach_dist)
+    reach_reward = 0.5 * (1.0 - torch.tanh(3.0 * reach_dist)) + 0.5 * (1.0 - torch.tanh(10.0 * reach_dist))
     near = (reach_dist < 0.03).float()
     grasp_reward = near * (1.0 - torch.clamp(states["gripper_width"] / 0.08, 0.0, 1.0))
 """
 _GRASP_COVER_TOP = """    grasp_point = cover + torch.stack((torch.zeros_like(half), torch.zeros_like(half), half - 0.025), dim=-1)
     reach_dist = torch.norm(grasp_point - eef, dim=-1)
-    reach_reward = 1.0 - torch.tanh(10.0 * reach_dist)
+    reach_reward = 0.5 * (1.0 - torch.tanh(3.0 * reach_dist)) + 0.5 * (1.0 - torch.tanh(10.0 * reach_dist))
     near = (reach_dist < 0.03).float()
     grasp_reward = near * torch.clamp((1.0 - states["gripper_width"] / 0.08) / 0.12, 0.0, 1.0)
 """
@@ -78,6 +80,55 @@ HELPERS = {
     w, q = quat[:, :1], quat[:, 1:]
     t = 2.0 * torch.cross(q, vec, dim=-1)
     return vec - w * t + torch.cross(q, t, dim=-1)
+''',
+    "finger_axis": '''def _finger_axis(quat):
+    """World direction of the hand's finger-closing axis (its local +y; quat w-first)."""
+    w, x, y, z = quat.unbind(-1)
+    return torch.stack((2 * (x * y - w * z), 1 - 2 * (x * x + z * z), 2 * (y * z + w * x)), dim=-1)
+''',
+    "extent_along": '''def _extent_along(states, name, direction, round_):
+    """Half of ``name``'s table footprint along the unit xy ``direction``: where its side is."""
+    half = states[name + "_size"][:, :2] / 2
+    if round_:
+        return half[:, 0]
+    yaw = _yaw(states[name + "_quat"])
+    c, s = torch.cos(yaw), torch.sin(yaw)
+    return half[:, 0] * torch.abs(c * direction[0] + s * direction[1]) + half[:, 1] * torch.abs(
+        -s * direction[0] + c * direction[1])
+''',
+    "grasp_yaw": '''def _grasp_yaw(states, name):
+    """(sin 2d, cos 2d), d the yaw from the fingers' closing axis to ``name``'s narrow horizontal
+    side: how far to turn the hand before closing (doubled: a half turn grasps the same)."""
+    axis = _finger_axis(states["eef_quat"])
+    size = states[name + "_size"]
+    narrow = _yaw(states[name + "_quat"]) + (size[:, 0] > size[:, 1]).float() * (math.pi / 2)
+    d = narrow - torch.atan2(axis[:, 1], axis[:, 0])
+    return torch.stack((torch.sin(2.0 * d), torch.cos(2.0 * d)), dim=-1)
+''',
+    "grasp_alignment": '''def _grasp_alignment(states, name, round_):
+    """cos 2d, d the yaw between the fingers' closing axis and ``name``'s narrow horizontal side
+    (1 when aligned; doubled because a two-finger grasp is the same after a half turn); 1 for a
+    round object, which any yaw grasps."""
+    if round_:
+        return torch.ones_like(states[name + "_pos"][:, 0])
+    axis = _finger_axis(states["eef_quat"])
+    size = states[name + "_size"]
+    narrow = _yaw(states[name + "_quat"]) + (size[:, 0] > size[:, 1]).float() * (math.pi / 2)
+    return torch.cos(2.0 * (torch.atan2(axis[:, 1], axis[:, 0]) - narrow))
+''',
+    "path_progress": '''def _path_progress(pos, start, end, path):
+    """How far along the video's path the object has come, in [0, 1], counted only near the path.
+
+    ``path``: K points of the tracked path relative to its first point, evenly spaced along it.
+    The path is bent so that it starts where the object started this episode (``start``) and ends
+    at ``end`` (where the video's path ended, placed in this episode); progress is the furthest
+    point the object is near, so the video is followed by progress along it, not by the clock."""
+    rel = torch.tensor(path, device=pos.device)
+    along = torch.linspace(0.0, 1.0, rel.shape[0], device=pos.device)
+    shift = end - start - rel[-1]
+    points = start[:, None] + rel[None] + along[None, :, None] * shift[:, None]
+    near = 1.0 - torch.tanh(torch.norm(points - pos[:, None], dim=-1) / 0.03)
+    return (along[None] * near).max(dim=-1).values
 ''',
     "footprint": '''def _footprint_gap(states, a, b, b_round):
     """Gap between the table footprints of ``a`` (a rectangle) and ``b`` (a circle if
@@ -116,7 +167,8 @@ HELPERS = {
 ''',
 }
 # helpers that other helpers call
-HELPER_NEEDS = {"resting": ("speed",), "footprint": ("yaw",), "within": ("yaw",)}
+HELPER_NEEDS = {"resting": ("speed",), "footprint": ("yaw",), "within": ("yaw",), "extent_along": ("yaw",),
+                "grasp_alignment": ("finger_axis", "yaw"), "grasp_yaw": ("finger_axis", "yaw")}
 
 BLOCKS: dict[str, Block] = {
     "displace": Block(
@@ -133,26 +185,51 @@ BLOCKS: dict[str, Block] = {
         on_table = (torch.abs(states["${x}_pos"][:, :2]) < 0.6).all(dim=-1)
         return (along >= ${distance}) & (across < along) & same_height & never_lifted & at_rest & on_table
 ''',
-        reward='''    obj = states["${x}_pos"]
+        reward='''    obj, eef = states["${x}_pos"], states["eef_pos"]
     disp = obj - states["${x}_init_pos"]
     direction = torch.tensor([${dx}, ${dy}, 0.0], device=obj.device)
-    # Chain of thought: stand the hand behind the object (against the push direction), low on
-    # its side, then move it along the direction; lifting it or drifting sideways is penalised.
-    behind = torch.norm(states["${x}_size"][:, :2], dim=-1)[:, None] / 2 + 0.03
-    push_point = obj - behind * direction
-    push_point = push_point - torch.tensor([0.0, 0.0, 0.01], device=obj.device)
-    reach_reward = 1.0 - torch.tanh(10.0 * torch.norm(push_point - states["eef_pos"], dim=-1))
+    # Chain of thought: put the hand against the object's side opposite the push, low (pushing
+    # high tips a tall object), the fingers spread across the push direction and closed narrower
+    # than the object (two fingertips on its face; open fingers pass around a round object and the
+    # hand's body tips it); then keep pushing it along the direction.
+    # The reach target is 1 cm inside the object's side: the hand can only get nearer by pressing
+    # on it, so pressing (which pushes it) always pays and waiting beside it never pays more.
+    extent = _extent_along(states, "${x}", direction, ${x_round})
+    push_xy = obj[:, :2] - (extent - 0.01)[:, None] * direction[:2]
+    # Height: below the object's middle, but high enough that the hand's body (about 4.5 cm above
+    # the fingertips) passes over a tall object's top instead of landing on it.
+    height = states["${x}_size"][:, 2]
+    push_z = states["table_height"] + torch.clamp(torch.maximum(height / 2 - 0.01, height - 0.045), 0.01, 0.05)
+    reach_dist = torch.norm(torch.cat((push_xy, push_z[:, None]), dim=-1) - eef, dim=-1)
+    # three basins: from the start pose, near the object, and the last centimetres to its side
+    reach_reward = (0.4 * (1.0 - torch.tanh(3.0 * reach_dist)) + 0.4 * (1.0 - torch.tanh(10.0 * reach_dist))
+                    + 0.4 * (1.0 - torch.tanh(30.0 * reach_dist)))
+    at_side = 1.0 - torch.tanh(5.0 * reach_dist)
+    across = torch.sum(_finger_axis(states["eef_quat"])[:, :2] * direction[:2], dim=-1)
+    turn_reward = 0.5 * (1.0 - across ** 2) * at_side
+    face = 2.0 * _extent_along(states, "${x}", torch.stack((-direction[1], direction[0])), ${x_round})
+    narrow_reward = 0.25 * torch.clamp((0.7 * face - states["gripper_width"]) / 0.02, 0.0, 1.0) * at_side
+    # progress counts while the object stands as it started: knocking it over and rolling it earns nothing
+    up = _up_z(states["${x}_quat"])
+    standing = torch.clamp((up - 0.7) / 0.25, 0.0, 1.0)
     along = (disp * direction).sum(dim=-1)
-    progress_reward = 3.0 * torch.clamp(along / ${distance}, -1.0, 1.2)
+    progress_reward = 3.0 * standing * torch.clamp(along / ${distance}, -1.0, 1.2)
+    # and every step it is being pushed on, until it has gone the distance
+    speed_along = (states["${x}_vel_linear"] * direction).sum(dim=-1)
+    push_reward = standing * (along < ${distance}).float() * torch.tanh(torch.clamp(speed_along, min=0.0) / 0.05)
+    tilt_penalty = 2.0 * torch.clamp((1.0 - up) / 0.1, 0.0, 1.0)
     lift_penalty = 5.0 * torch.clamp(disp[:, 2] - 0.005, min=0.0) / 0.05
     drift_penalty = torch.tanh(10.0 * torch.abs(-disp[:, 0] * ${dy} + disp[:, 1] * ${dx}))
 ''',
-        terms=("reach_reward", "progress_reward", "-lift_penalty", "-drift_penalty"),
-        helpers=("speed",),
+        terms=("reach_reward", "turn_reward", "narrow_reward", "progress_reward", "push_reward", "-tilt_penalty",
+               "-lift_penalty", "-drift_penalty"),
+        helpers=("speed", "up_z", "finger_axis", "extent_along"),
         randomization="${x} position in a region on the side opposite the push, yaw within +-30 degrees",
         success_text=("${x} moved at least ${distance} m along (${dx}, ${dy}), more along it than across, resting at "
                       "its start height and at rest, never lifted 2 cm this episode (pushed, not carried)"),
-        reward_text="reach behind the object, progress along the direction, penalties for lifting and drifting",
+        reward_text=("reach into the object's side opposite the push (low, fingers across the direction and narrower "
+                     "than the object), progress along the direction and pushing speed while it stands, penalties "
+                     "for tilting, lifting and drifting"),
     ),
     "lift": Block(
         reset='''        xy = self.sample_table_positions(env_ids, ["${x}"], (-0.15, 0.15), (-0.2, 0.2))["${x}"]
@@ -166,21 +243,23 @@ BLOCKS: dict[str, Block] = {
         return raised & in_hand & held
 ''',
         reward='''    obj, eef = states["${x}_pos"], states["eef_pos"]
-    # Chain of thought: reach the object's centre, close the gripper on it (at its width: fingers
-    # closed on nothing earn nothing), then raise it while holding it.
+    # Chain of thought: reach the object's centre, turn the fingers across its narrow side (a
+    # long side may be wider than the open gripper), close them at its width (fingers closed on
+    # nothing earn nothing), then raise it while holding it.
     dist = torch.norm(obj - eef, dim=-1)
     reach_reward = 0.5 * (1.0 - torch.tanh(3.0 * dist)) + 0.5 * (1.0 - torch.tanh(10.0 * dist))
+    align_reward = 0.25 * (1.0 + _grasp_alignment(states, "${x}", ${x_round})) * (1.0 - torch.tanh(5.0 * dist))
     near = (dist < 0.03).float()
     width = states["${x}_size"][:, :2].min(dim=-1).values
     grasp_reward = near * torch.exp(-(((states["gripper_width"] - width) / 0.01) ** 2))
     lifted = obj[:, 2] - states["${x}_init_pos"][:, 2]
     lift_reward = 3.0 * grasp_reward * torch.clamp(lifted / ${height}, 0.0, 1.2)
 ''',
-        terms=("reach_reward", "grasp_reward", "lift_reward"),
-        helpers=(),
+        terms=("reach_reward", "align_reward", "grasp_reward", "lift_reward"),
+        helpers=("grasp_alignment",),
         randomization="${x} anywhere in a 30 x 40 cm region in front of the robot, random yaw",
         success_text="${x} at least ${height} m above where it rested, between the closed fingers, moving with the hand",
-        reward_text="reach, grasp (fingers closing near the object), lift progress",
+        reward_text="reach, fingers across the narrow side, grasp (closing at its width near it), lift progress",
     ),
     "tip_over": Block(
         reset='''        xy = self.sample_table_positions(env_ids, ["${x}"], (-0.1, 0.1), (-0.15, 0.15))["${x}"]
@@ -197,7 +276,8 @@ BLOCKS: dict[str, Block] = {
     # Chain of thought: push high on the standing object, sideways, until it falls on its side.
     top = obj + torch.stack((torch.zeros_like(obj[:, 0]), torch.zeros_like(obj[:, 0]),
                              states["${x}_size"][:, 2] / 2 - 0.02), dim=-1)
-    reach_reward = 1.0 - torch.tanh(10.0 * torch.norm(top - eef, dim=-1))
+    reach_dist = torch.norm(top - eef, dim=-1)
+    reach_reward = 0.5 * (1.0 - torch.tanh(3.0 * reach_dist)) + 0.5 * (1.0 - torch.tanh(10.0 * reach_dist))
     tilt_reward = 3.0 * (1.0 - torch.abs(_up_z(states["${x}_quat"])))
     settle_reward = (torch.abs(_up_z(states["${x}_quat"])) < 0.2).float() * (1.0 - torch.tanh(5.0 * _speed(states, "${x}")))
 ''',
@@ -299,7 +379,7 @@ BLOCKS: dict[str, Block] = {
     # Chain of thought: grasp the tool at its middle, lift it a little, bring it behind the
     # object (the robot's side) and push the object forwards while holding the tool.
     reach_dist = torch.norm(tool - eef, dim=-1)
-    reach_reward = 1.0 - torch.tanh(10.0 * reach_dist)
+    reach_reward = 0.5 * (1.0 - torch.tanh(3.0 * reach_dist)) + 0.5 * (1.0 - torch.tanh(10.0 * reach_dist))
     holding = (reach_dist < 0.03).float()
     grasp_reward = holding * torch.clamp((1.0 - states["gripper_width"] / 0.08) / 0.6, 0.0, 1.0)
     tool_lift = tool[:, 2] - states["table_height"] - states["${y}_size"][:, 2] / 2
@@ -343,7 +423,8 @@ BLOCKS: dict[str, Block] = {
     behind = torch.norm(states["${x}_size"][:, :2], dim=-1)[:, None] / 2 + 0.03
     push_xy = obj[:, :2] - behind * direction
     push_point = torch.cat((push_xy, obj[:, 2:3] - 0.01), dim=-1)
-    reach_reward = 1.0 - torch.tanh(10.0 * torch.norm(push_point - eef, dim=-1))
+    reach_dist = torch.norm(push_point - eef, dim=-1)
+    reach_reward = 0.5 * (1.0 - torch.tanh(3.0 * reach_dist)) + 0.5 * (1.0 - torch.tanh(10.0 * reach_dist))
     gap = _footprint_gap(states, "${x}", "${y}", ${y_round})
     approach_reward = 3.0 * (1.0 - torch.tanh(5.0 * torch.clamp(gap, min=0.0)))
     lift_penalty = 5.0 * torch.clamp(obj[:, 2] - states["${x}_init_pos"][:, 2] - 0.005, min=0.0) / 0.05
@@ -406,7 +487,7 @@ BLOCKS: dict[str, Block] = {
     # container is out of reach, give it velocity towards it while it is in the air); reward it
     # ending inside, below the rim.
     reach_dist = torch.norm(obj - eef, dim=-1)
-    reach_reward = 1.0 - torch.tanh(10.0 * reach_dist)
+    reach_reward = 0.5 * (1.0 - torch.tanh(3.0 * reach_dist)) + 0.5 * (1.0 - torch.tanh(10.0 * reach_dist))
     near = (reach_dist < 0.03).float()
     grasp_reward = 0.5 * near * (1.0 - torch.clamp(states["gripper_width"] / 0.08, 0.0, 1.0))
     height = obj[:, 2] - table

@@ -8,22 +8,25 @@ always give the same bytes. Everything it writes says that a rule-based writer w
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass
 from string import Template
+
+import numpy as np
 
 from v2p_envs.scene_spec import SceneSpec
 from v2p_envs.untrusted.code_policy import check_source
 
 from .intent import TaskIntent, parse_intent
+from .task_goal import lift_height, push_distance, tracked_motion
 from .template_blocks import BLOCKS, HELPER_NEEDS, HELPERS, INSIDE_RESETS, ROUND_WORDS
 
-__all__ = ["TemplateResult", "write_template_task", "TEMPLATE_WRITER_VERSION"]
+__all__ = ["TemplateResult", "write_template_task", "without_poses", "video_path", "VideoPath",
+           "TEMPLATE_WRITER_VERSION"]
 
 #: Part of provenance: the writer's output changes only with this version.
-TEMPLATE_WRITER_VERSION = 1
-_DEFAULT_PUSH_DISTANCE = 0.15
-_DEFAULT_LIFT_HEIGHT = 0.10
+TEMPLATE_WRITER_VERSION = 2
 
 _MODULE = Template('''"""${title}.
 
@@ -83,23 +86,20 @@ def _is_round(name: str) -> bool:
 
 def _params(intent: TaskIntent, scene: SceneSpec) -> dict[str, str]:
     """Every placeholder of the family's block, from the intent and the tracked poses."""
-    p: dict[str, str] = {"x": intent.x, "y": intent.y or ""}
+    p: dict[str, str] = {"x": intent.x, "y": intent.y or "", "x_round": str(_is_round(intent.x))}
     if intent.y is not None:
         p["y_round"] = str(_is_round(intent.y))
-    motion = _tracked_motion(scene, intent.x)
+    motion = tracked_motion(scene, intent.x)  # the goal's rules (task_goal), so task code and goal.json agree
     if intent.family == "displace":
         dx, dy = intent.params["direction"]
-        along = None if motion is None else motion[0] * dx + motion[1] * dy
-        distance = _DEFAULT_PUSH_DISTANCE if not along or along < 0.04 else min(max(0.8 * along, 0.08), 0.25)
+        distance = push_distance((dx, dy), motion)
         centre = (0.05 - 0.125 * dx, -0.125 * dy)
         half = (0.07, 0.1) if abs(dx) > abs(dy) else (0.1, 0.075)
         p.update(dx=_number(dx), dy=_number(dy), distance=_number(distance),
                  spawn_x=f"({_number(centre[0] - half[0])}, {_number(centre[0] + half[0])})",
                  spawn_y=f"({_number(centre[1] - half[1])}, {_number(centre[1] + half[1])})")
     elif intent.family == "lift":
-        rise = None if motion is None else motion[2]
-        height = _DEFAULT_LIFT_HEIGHT if not rise or rise < 0.04 else min(max(0.8 * rise, 0.05), 0.2)
-        p["height"] = _number(height)
+        p["height"] = _number(lift_height(motion))
     elif intent.family == "next_to":
         p["gap"] = _number(intent.params["gap"])
         how = intent.params["how"]
@@ -121,16 +121,6 @@ def _params(intent: TaskIntent, scene: SceneSpec) -> dict[str, str]:
                  inside_reset=Template(reset).substitute(x=intent.x, y=intent.y),
                  inside_randomization=Template(randomization).substitute(x=intent.x, y=intent.y))
     return p
-
-
-def _tracked_motion(scene: SceneSpec, name: str) -> tuple[float, float, float] | None:
-    """Last minus first tracked position of ``name`` in the table frame, if the scene has poses."""
-    obj = scene.object(name)
-    if not obj.poses or scene.pose_frame != "table":
-        return None
-    first, last = obj.first_pose, obj.last_pose
-    rise = max(p[2] for p in obj.poses) - first[2]
-    return (last[0] - first[0], last[1] - first[1], rise)
 
 
 def _helpers(names: tuple[str, ...]) -> str:
@@ -167,6 +157,65 @@ def _scene_info(scene: SceneSpec) -> str:
             + json.dumps(scene.task_title) + ",\n    \"objects\": " + json.dumps(objects) + ",\n}")
 
 
+#: points of the video's path written into the task code, evenly spaced along it
+PATH_POINTS = 12
+#: an object that moved less than this along its tracked path did not move in the video
+_MIN_PATH_M = 0.03
+
+
+@dataclass(frozen=True)
+class VideoPath:
+    """The path the video shows ``moved`` taking, for the reward's path term: ``points`` relative
+    to its first point, evenly spaced along it; it ends ``end`` from ``ref``'s last tracked
+    position (``ref`` is the other object, or None: then the end is relative to the start)."""
+
+    moved: str
+    points: tuple[tuple[float, float, float], ...]
+    ref: str | None
+    end: tuple[float, float, float]
+
+
+def video_path(scene: SceneSpec, objects: tuple[str, ...], points: int = PATH_POINTS) -> VideoPath | None:
+    """The tracked path of whichever of ``objects`` moved furthest in the video (None: no poses,
+    or nothing moved ``_MIN_PATH_M``), resampled to ``points`` points evenly spaced along it."""
+    if scene.pose_frame != "table":
+        return None
+    tracks = {n: np.array([p[:3] for p in scene.object(n).poses], dtype=float) for n in objects
+              if len(scene.object(n).poses) >= 2}
+    lengths = {n: float(np.linalg.norm(np.diff(t, axis=0), axis=1).sum()) for n, t in tracks.items()}
+    if not lengths or max(lengths.values()) < _MIN_PATH_M:
+        return None
+    moved = max(lengths, key=lengths.get)
+    track = tracks[moved]
+    arc = np.concatenate(([0.0], np.cumsum(np.linalg.norm(np.diff(track, axis=0), axis=1))))
+    at = np.linspace(0.0, arc[-1], points)
+    resampled = np.stack([np.interp(at, arc, track[:, i]) for i in range(3)], axis=1) - track[0]
+    others = [n for n in objects if n != moved and n in tracks]
+    ref = others[0] if others else None
+    end = track[-1] - tracks[ref][-1] if ref else resampled[-1]
+    return VideoPath(moved, tuple(tuple(round(float(v), 4) for v in row) for row in resampled), ref,
+                     tuple(round(float(v), 4) for v in end))
+
+
+def _path_code(path: VideoPath) -> tuple[str, str]:
+    """(module constant, reward lines) of the path term."""
+    constant = f"#: the video's tracked path of {path.moved}, relative to its start, evenly spaced along it\n"
+    constant += "_VIDEO_PATH = [" + ", ".join(f"[{x!r}, {y!r}, {z!r}]" for x, y, z in path.points) + "]\n\n\n"
+    anchor = f'states["{path.ref}_pos"]' if path.ref else f'states["{path.moved}_init_pos"]'
+    where = f"{path.ref}, as in the video" if path.ref else "its start, as in the video"
+    reward = (f"    # Video information: follow the video's path of {path.moved} from where it starts to where it\n"
+              f"    # ended relative to {where} (progress along the path, not time).\n"
+              f"    path_end = {anchor} + torch.tensor({list(path.end)!r}, device={anchor}.device)\n"
+              f'    path_reward = 2.0 * _path_progress(states["{path.moved}_pos"], states["{path.moved}_init_pos"], '
+              f"path_end, _VIDEO_PATH)\n")
+    return constant, reward
+
+
+def without_poses(scene: SceneSpec) -> SceneSpec:
+    """``scene`` with its objects' tracked poses dropped: what the writer sees without video information."""
+    return dataclasses.replace(scene, objects=tuple(dataclasses.replace(o, poses=()) for o in scene.objects))
+
+
 def write_template_task(scene: SceneSpec, caption: str | None = None) -> TemplateResult:
     """Task code for ``scene`` from its caption (default: the scene's title); raises
     ``IntentError`` listing the verbs it knows when it cannot."""
@@ -175,22 +224,42 @@ def write_template_task(scene: SceneSpec, caption: str | None = None) -> Templat
     block = BLOCKS[intent.family]
     params = _params(intent, scene)
     fill = lambda text: Template(text).substitute(params)  # noqa: E731
-    observation = f'        states["eef_to_{intent.x}"] = states["{intent.x}_pos"] - states["eef_pos"]\n'
-    keys = [f"eef_to_{intent.x}"]
+    # where the hand is from the object, and how far the object has come (the goal is relative to
+    # where it started, which the object's own pose does not show)
+    observation = (f'        states["eef_to_{intent.x}"] = states["{intent.x}_pos"] - states["eef_pos"]\n'
+                   f'        states["{intent.x}_displacement"] = states["{intent.x}_pos"] - states["{intent.x}_init_pos"]\n')
+    keys = [f"eef_to_{intent.x}", f"{intent.x}_displacement"]
+    width = 3 * len(keys)
     if intent.y is not None:
         observation += f'        states["{intent.x}_to_{intent.y}"] = states["{intent.y}_pos"] - states["{intent.x}_pos"]\n'
         keys.append(f"{intent.x}_to_{intent.y}")
+        width += 3
+    extra_helpers: tuple[str, ...] = ()
+    if intent.family == "lift" and not _is_round(intent.x):
+        # how far to turn the hand before closing across the narrow side, which raw quaternions hide
+        observation += f'        states["{intent.x}_grasp_yaw"] = _grasp_yaw(states, "{intent.x}")\n'
+        keys.append(f"{intent.x}_grasp_yaw")
+        width += 2
+        extra_helpers = ("grasp_yaw",)
     observation += f"        obs_keys += {keys!r}\n"
-    body = fill(block.reset) + fill(block.success) + fill(block.reward)
-    helpers = _helpers(block.helpers)
+    reward, terms, reward_text = fill(block.reward), block.terms, fill(block.reward_text)
+    helper_names = block.helpers + extra_helpers
+    path = video_path(scene, intent.objects)
+    path_constant = ""
+    if path is not None:
+        path_constant, path_lines = _path_code(path)
+        reward, terms = reward + path_lines, terms + ("path_reward",)
+        helper_names = helper_names + ("path_progress",)
+        reward_text += f"; the video's path of {path.moved}, followed by progress along it"
+    body = fill(block.reset) + fill(block.success) + reward
+    helpers = _helpers(helper_names) + path_constant
     imports = ("import math\n\n" if "math." in body + helpers else "") + "import torch\n"
     code = _MODULE.substitute(
         title=scene.task_title[:1].upper() + scene.task_title[1:], caption=caption, caption_repr=json.dumps(caption),
         randomization=fill(block.randomization), success_text=fill(block.success_text),
-        reward_text=fill(block.reward_text), family=intent.family, imports=imports, scene_info=_scene_info(scene),
+        reward_text=reward_text, family=intent.family, imports=imports, scene_info=_scene_info(scene),
         helpers=helpers, cls=scene.task_class_name, reset=fill(block.reset), observation=observation,
-        extra_obs=3 * len(keys), success=fill(block.success), reward=fill(block.reward),
-        components=_components(block.terms))
+        extra_obs=width, success=fill(block.success), reward=reward, components=_components(terms))
     violations = check_source(code)
     if violations:  # a bug of the writer, not of the user's input
         raise AssertionError(f"the template wrote code its own policy refuses: {violations}")

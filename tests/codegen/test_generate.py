@@ -43,7 +43,7 @@ def _hostile(good: str, marker) -> list[tuple[str, str]]:
         ("timeout", _fenced(good.replace(SUCCESS_LINE, "while True:\n            pass\n        " + SUCCESS_LINE))),
         ("memory", _fenced(good.replace(SUCCESS_LINE, "x = torch.ones(2 ** 34)\n        " + SUCCESS_LINE))),
         ("non_finite", _fenced(good.replace(REWARD_LINE, REWARD_LINE + " * float('nan')"))),
-        ("shape", _fenced(good.replace("get_observation_space() + 3", "get_observation_space() + 4"))),
+        ("shape", _fenced(good.replace("get_observation_space() + 6", "get_observation_space() + 7"))),
         (None, good),  # code outside a block: taken whole, it parses
     ]
 

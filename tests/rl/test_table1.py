@@ -61,6 +61,8 @@ def test_a_reflection_run_shorter_than_two_episodes_per_env_is_flagged():
     from benchmarks.table1 import markdown
 
     assert Budget.preset("cpu-small").short_reflection_warning() is None  # 781 steps per env >= 2 x 300
+    cpu = Budget.preset("cpu")  # every env plays 4 full episodes per reflection sample; final runs of 3M
+    assert cpu.reflection_steps == 4 * 300 * cpu.num_envs and cpu.final_steps == 3_000_000
     assert Budget.preset("tiny").short_reflection_warning() is None  # 16 steps per env, 8-step episodes
     warning = Budget(reflection_steps=60_000, num_envs=256).short_reflection_warning()
     assert "234 steps" in warning and ">= 153,600 reflection steps" in warning
