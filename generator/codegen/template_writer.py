@@ -20,7 +20,8 @@ from v2p_envs.untrusted.code_policy import check_source
 
 from .intent import TaskIntent, parse_intent
 from .task_goal import lift_height, push_distance, tracked_motion
-from .template_blocks import BLOCKS, HELPER_NEEDS, HELPERS, INSIDE_RESETS, ROUND_WORDS
+from .template_blocks import BLOCKS, INSIDE_RESETS, ROUND_WORDS
+from .template_helpers import HELPER_NEEDS, HELPERS
 
 __all__ = ["TemplateResult", "write_template_task", "without_poses", "video_path", "VideoPath",
            "TEMPLATE_WRITER_VERSION"]
