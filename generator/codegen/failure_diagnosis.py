@@ -45,7 +45,7 @@ _ROLE_PATTERNS: tuple[tuple[str, str], ...] = (
     ("grasp", r"grasp|grip|hold|pinch|clos"),
     ("release", r"releas|let_go|ungrasp|open"),
     ("lift", r"lift|rais|height|elevat"),
-    ("pose", r"turn|orient|align|yaw|wrist|pregrasp|pre_grasp|narrow"),
+    ("pose", r"turn|orient|align|yaw|wrist|pregrasp|pre_grasp|narrow|lean"),
     ("progress", r"progress|push|pull|approach|tool|carry|place|clear|away|tilt|tip|toward|inside|lower|move|path|"
                  r"slide|displac|drop|throw|toss|insert|stack|cover|settle|rest|goal|target|dist|pour|rotat|flip|"
                  r"success|put|reward_task|task"),

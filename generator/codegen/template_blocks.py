@@ -70,16 +70,14 @@ BLOCKS: dict[str, Block] = {
     direction = torch.tensor([${dx}, ${dy}, 0.0], device=obj.device)
     # Chain of thought: put the hand against the object's side opposite the push, low (pushing
     # high tips a tall object), the fingers spread across the push direction and closed narrower
-    # than the object (two fingertips on its face; open fingers pass around a round object and the
-    # hand's body tips it); then keep pushing it along the direction.
+    # than the object (two fingertips on its face; open fingers pass around a round object), the
+    # fingertips leaning ~20 degrees ahead so that the hand's body trails behind and above (a hand
+    # held straight lands its body on a tall object's top); then keep pushing it along.
     # The reach target is 1 cm inside the object's side: the hand can only get nearer by pressing
     # on it, so pressing (which pushes it) always pays and waiting beside it never pays more.
     extent = _extent_along(states, "${x}", direction, ${x_round})
     push_xy = obj[:, :2] - (extent - 0.01)[:, None] * direction[:2]
-    # Height: below the object's middle, but high enough that the hand's body (about 4.5 cm above
-    # the fingertips) passes over a tall object's top instead of landing on it.
-    height = states["${x}_size"][:, 2]
-    push_z = states["table_height"] + torch.clamp(torch.maximum(height / 2 - 0.01, height - 0.045), 0.01, 0.05)
+    push_z = states["table_height"] + torch.clamp(states["${x}_size"][:, 2] / 2 - 0.01, 0.01, 0.03)
     reach_dist = torch.norm(torch.cat((push_xy, push_z[:, None]), dim=-1) - eef, dim=-1)
     # three basins: from the start pose, near the object, and the last centimetres to its side
     reach_reward = (0.4 * (1.0 - torch.tanh(3.0 * reach_dist)) + 0.4 * (1.0 - torch.tanh(10.0 * reach_dist))
@@ -89,27 +87,31 @@ BLOCKS: dict[str, Block] = {
     turn_reward = 0.5 * (1.0 - across ** 2) * at_side
     face = 2.0 * _extent_along(states, "${x}", torch.stack((-direction[1], direction[0])), ${x_round})
     narrow_reward = 0.25 * torch.clamp((0.7 * face - states["gripper_width"]) / 0.02, 0.0, 1.0) * at_side
+    lead = torch.sum(_approach_axis(states["eef_quat"])[:, :2] * direction[:2], dim=-1)
+    lean_reward = 0.25 * torch.clamp(lead / 0.34, 0.0, 1.0) * at_side
     # progress counts while the object stands as it started: knocking it over and rolling it earns nothing
     up = _up_z(states["${x}_quat"])
     standing = torch.clamp((up - 0.7) / 0.25, 0.0, 1.0)
     along = (disp * direction).sum(dim=-1)
     progress_reward = 3.0 * standing * torch.clamp(along / ${distance}, -1.0, 1.2)
-    # and every step it is being pushed on, until it has gone the distance
+    # and every step it is being pushed on, until it has gone the distance: pressing on it without
+    # moving it pays nothing more than waiting beside it
     speed_along = (states["${x}_vel_linear"] * direction).sum(dim=-1)
-    push_reward = standing * (along < ${distance}).float() * torch.tanh(torch.clamp(speed_along, min=0.0) / 0.05)
-    tilt_penalty = 2.0 * torch.clamp((1.0 - up) / 0.1, 0.0, 1.0)
+    push_reward = 2.0 * standing * (along < ${distance}).float() * torch.tanh(torch.clamp(speed_along, min=0.0) / 0.05)
+    # a pushed object rocks a little: tilting costs from 8 degrees, a fallen one 2
+    tilt_penalty = 2.0 * torch.clamp((1.0 - up - 0.01) / 0.09, 0.0, 1.0)
     lift_penalty = 5.0 * torch.clamp(disp[:, 2] - 0.005, min=0.0) / 0.05
     drift_penalty = torch.tanh(10.0 * torch.abs(-disp[:, 0] * ${dy} + disp[:, 1] * ${dx}))
 ''',
-        terms=("reach_reward", "turn_reward", "narrow_reward", "progress_reward", "push_reward", "-tilt_penalty",
-               "-lift_penalty", "-drift_penalty"),
-        helpers=("speed", "up_z", "finger_axis", "extent_along"),
+        terms=("reach_reward", "turn_reward", "narrow_reward", "lean_reward", "progress_reward", "push_reward",
+               "-tilt_penalty", "-lift_penalty", "-drift_penalty"),
+        helpers=("speed", "up_z", "finger_axis", "approach_axis", "extent_along"),
         randomization="${x} position in a region on the side opposite the push, yaw within +-30 degrees",
         success_text=("${x} moved at least ${distance} m along (${dx}, ${dy}), more along it than across, resting at "
                       "its start height and at rest, never lifted 2 cm this episode (pushed, not carried)"),
-        reward_text=("reach into the object's side opposite the push (low, fingers across the direction and narrower "
-                     "than the object), progress along the direction and pushing speed while it stands, penalties "
-                     "for tilting, lifting and drifting"),
+        reward_text=("reach into the object's side opposite the push (low, fingers across the direction, narrower "
+                     "than the object, tips leaning ahead), progress along the direction and pushing speed while it "
+                     "stands, penalties for tilting, lifting and drifting"),
     ),
     "lift": Block(
         reset='''        xy = self.sample_table_positions(env_ids, ["${x}"], (-0.15, 0.15), (-0.2, 0.2))["${x}"]

@@ -43,6 +43,11 @@ HELPERS = {
     w, x, y, z = quat.unbind(-1)
     return torch.stack((2 * (x * y - w * z), 1 - 2 * (x * x + z * z), 2 * (y * z + w * x)), dim=-1)
 ''',
+    "approach_axis": '''def _approach_axis(quat):
+    """World direction from the hand's wrist to its fingertips (its local +z; straight down at home)."""
+    w, x, y, z = quat.unbind(-1)
+    return torch.stack((2 * (x * z + w * y), 2 * (y * z - w * x), 1 - 2 * (x * x + y * y)), dim=-1)
+''',
     "extent_along": '''def _extent_along(states, name, direction, round_):
     """Half of ``name``'s table footprint along the unit xy ``direction``: where its side is."""
     half = states[name + "_size"][:, :2] / 2

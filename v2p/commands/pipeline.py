@@ -34,7 +34,9 @@ def add_parser(subparsers) -> None:
     p.add_argument("--model", help="the model (openai backend)")
     p.add_argument("--base-url", help="the OpenAI-compatible endpoint (openai backend)")
     p.add_argument("--budget", choices=BUDGET_PRESETS, default="cpu-small",
-                   help="compute: cpu-small is about 10 minutes on 2 cores; tiny is a smoke test")
+                   help="compute: cpu-small runs the loop end to end in about 10 minutes on 2 cores (its policies do "
+                        "not learn yet); cpu is sized for the single-object rewards to learn (3M-step final run); "
+                        "tiny is a smoke test; paper is GPU scale")
     p.add_argument("--episodes", type=positive_int, default=10, help="evaluation episodes")
     p.add_argument("--workers", type=positive_int, default=1, help="training jobs at a time")
     p.add_argument("--ray-address", help="run the training jobs on Ray")
