@@ -34,7 +34,8 @@ from baselines.rollout import rollout
 from generator.codegen.task_goal import task_goal
 from generator.reference_tasks import REFERENCE_TASKS, build_reference_scene
 from v2p_envs.ground_truth import TABLE1_TASKS
-from v2p_envs.ground_truth.families import FamilyGoal, family_success
+from v2p_envs.ground_truth.families import family_success
+from v2p_envs.ground_truth.family_goal import FamilyGoal
 
 __all__ = ["measure_task", "markdown", "main"]
 

@@ -20,7 +20,7 @@ from typing import Any, Literal
 import yaml
 
 from v2p_envs.convex import collision_parts, load_mesh
-from v2p_envs.ground_truth.families import GOAL_FILE, FamilyGoal, load_goal
+from v2p_envs.ground_truth.family_goal import GOAL_FILE, FamilyGoal, load_goal
 from v2p_envs.registration import GENERATED_DIR
 from v2p_envs.scene_spec import SceneSpec, SceneSpecError
 

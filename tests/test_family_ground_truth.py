@@ -9,7 +9,8 @@ import pytest
 import torch
 
 from v2p_envs import V2PError
-from v2p_envs.ground_truth.families import FAMILIES, FamilyGoal, FamilyGoalError, family_success, is_round, load_goal
+from v2p_envs.ground_truth.families import family_success, is_round
+from v2p_envs.ground_truth.family_goal import FAMILIES, FamilyGoal, FamilyGoalError, load_goal
 from v2p_envs.ground_truth.families import _footprint_gap  # the geometry the next_to / uncover families use
 
 TABLE = 0.4

@@ -23,7 +23,7 @@ from typing import Any
 import yaml
 
 from .errors import V2PError
-from .ground_truth.families import GOAL_FILE, FamilyGoal, load_goal
+from .ground_truth.family_goal import GOAL_FILE, FamilyGoal, load_goal
 from .scene_spec import SceneSpec, SceneSpecError, load_scene_spec
 from .task import Task
 

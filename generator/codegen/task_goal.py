@@ -12,7 +12,7 @@ import logging
 from typing import Any
 
 from v2p_envs.ground_truth import get_ground_truth
-from v2p_envs.ground_truth.families import FamilyGoal
+from v2p_envs.ground_truth.family_goal import FamilyGoal
 from v2p_envs.scene_spec import SceneSpec
 
 from .intent import IntentError, TaskIntent, parse_intent

@@ -15,7 +15,8 @@ from generator.codegen.template_writer import write_template_task
 from generator.emit import emit_task
 from generator.reference_tasks import REFERENCE_TASKS, build_reference_scene
 from v2p_envs.ground_truth import TABLE1_TASKS
-from v2p_envs.ground_truth.families import FamilyGoal, FamilyGoalError, family_success, load_goal
+from v2p_envs.ground_truth.families import family_success
+from v2p_envs.ground_truth.family_goal import FamilyGoal, FamilyGoalError, load_goal
 from v2p_envs.scene_spec import load_scene_spec
 from v2p_envs.task_loader import load_task_dir
 from v2p_envs.untrusted.trial import TrialConfig

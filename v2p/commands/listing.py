@@ -22,7 +22,7 @@ def task_rows() -> list[dict]:
 
     import v2p_envs
     from v2p_envs.ground_truth import TABLE1_TASKS, get_ground_truth
-    from v2p_envs.ground_truth.families import GOAL_FILE, load_goal
+    from v2p_envs.ground_truth.family_goal import GOAL_FILE, load_goal
     from v2p_envs.scene_spec import load_scene_spec
 
     rows = []
