@@ -90,7 +90,9 @@ def register_generated_tasks(root: Path = GENERATED_DIR) -> list[str]:
 
 
 def registered_task_ids() -> list[str]:
-    return sorted(_REGISTERED)
+    """The ids this package registered that Gymnasium still holds (one removed with
+    ``del gym.registry[id]`` is gone for both)."""
+    return sorted(i for i in _REGISTERED if i in gym.registry)
 
 
 def resolve_task(task: str | Path | EnvSpec) -> EnvSpec:
