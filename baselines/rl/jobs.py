@@ -3,9 +3,15 @@
 ``train_job`` trains a task folder and returns what reward reflection may see: the *generated*
 success rate at the end of training as the score, the policy feedback text and its summary
 (never the ground truth). It runs in a job's child process; its arguments are JSON.
+
+A job runner calls a job only while the job is not recorded done, so a run folder it finds at
+``run_dir`` is an attempt that never finished (the machine stopped, the process was killed): the
+job starts that run over rather than failing on it (which scored the seed 0 in a resumed sweep).
 """
 from __future__ import annotations
 
+import logging
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -13,9 +19,12 @@ import v2p_envs
 
 from .config import TrainConfig
 from .log_summary import format_summary, summarize_training_log
+from .run_record import RUN_FILE
 from .trainer import train
 
 __all__ = ["train_job"]
+
+logger = logging.getLogger(__name__)
 
 
 def train_job(task_dir: str, seed: int, run_dir: str, steps: int = 1_000_000, num_envs: int = 256,
@@ -23,6 +32,9 @@ def train_job(task_dir: str, seed: int, run_dir: str, steps: int = 1_000_000, nu
               ppo_overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     """Train ``task_dir`` (its code passed its trial already) and summarise the run for reflection."""
     env_id = v2p_envs.resolve_task(task_dir).id
+    if (Path(run_dir) / RUN_FILE).exists():
+        logger.warning("%s holds an unfinished attempt of this job; starting the run over", run_dir)
+        shutil.rmtree(run_dir)
     result = train(TrainConfig(env_id, task_dir=str(Path(task_dir).resolve()), trainer=trainer, num_envs=num_envs,
                                steps=steps, seed=seed, run_dir=run_dir, progress=False, device=device,
                                max_episode_steps=episode_length, ppo_overrides=ppo_overrides or {}))

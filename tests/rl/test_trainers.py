@@ -129,3 +129,24 @@ def test_an_unusable_sigma_init_is_named(init):
     with pytest.raises(V2PError, match=r"task/ppo.yaml: network.space.continuous.sigma_init: expected"):
         initial_log_std(params, "task/ppo.yaml")
     assert initial_log_std({"network": {}}) == 0.0  # absent: rl-games' std of 1
+
+
+def test_train_job_starts_an_interrupted_attempt_over(rl_games_run, tmp_path):
+    """A job runner reruns a job that never finished; the half-written run folder it left must not
+    fail the rerun (it did, and a resumed Table-1 sweep scored that seed 0)."""
+    import shutil
+
+    from baselines.rl.jobs import train_job
+    from v2p_envs import resolve_task
+
+    run_dir = tmp_path / "interrupted"
+    shutil.copytree(rl_games_run.run_dir, run_dir)
+    run = json.loads((run_dir / "run.json").read_text())
+    (run_dir / "run.json").write_text(json.dumps({**run, "status": "running"}))
+    (run_dir / "stale.txt").write_text("from the attempt that died")
+    task_dir = resolve_task(TASK).kwargs["task_dir"]
+    result = train_job(task_dir, seed=0, run_dir=str(run_dir), steps=128, num_envs=8, episode_length=16,
+                       ppo_overrides={"horizon_length": 8})
+    assert result["env_steps"] == 128  # started over, not continued from the 768 steps before
+    assert json.loads((run_dir / "run.json").read_text())["status"] == "done"
+    assert not (run_dir / "stale.txt").exists()
