@@ -17,6 +17,8 @@ import traceback
 from dataclasses import asdict
 from pathlib import Path
 
+from v2p_envs.untrusted.guard import install
+
 from .jobs import Job, JobResult
 
 
@@ -27,7 +29,11 @@ def main(argv: list[str] | None = None) -> int:
     start = time.perf_counter()
     try:
         module, name = job.function.split(":")
-        result = getattr(importlib.import_module(module), name)(**job.kwargs)
+        function = getattr(importlib.import_module(module), name)
+        # the job's own imports are done; what it loads from here on (a model's task code) runs
+        # under the guard: writes only to this job's folders, no processes, sockets or ctypes
+        install([out.parent, *job.writable])
+        result = function(**job.kwargs)
         record = JobResult(job.key, "done", result, None, 0.0)
     except Exception as exc:  # noqa: BLE001 - every failure of a job is its result
         category = getattr(exc, "category", None)
@@ -36,9 +42,7 @@ def main(argv: list[str] | None = None) -> int:
         record = JobResult(job.key, status, {"category": category} if category else None, message, 0.0)
         sys.stderr.write(traceback.format_exc()[-2000:])
     record.seconds = round(time.perf_counter() - start, 2)
-    tmp = out.with_suffix(".tmp")
-    tmp.write_text(json.dumps(asdict(record), indent=1) + "\n")
-    tmp.replace(out)
+    out.write_text(json.dumps(asdict(record), indent=1) + "\n")
     return 0
 
 

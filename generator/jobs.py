@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -23,6 +24,7 @@ from typing import Any, Protocol
 
 from v2p_envs.errors import V2PError
 from v2p_envs.untrusted.child import Limits, run_python_child
+from v2p_envs.untrusted.sandbox import Sandbox
 
 __all__ = ["Job", "JobResult", "JobRunner", "LocalRunner", "RayRunner", "run_job_in_child", "make_runner"]
 
@@ -37,12 +39,18 @@ class Job:
     kwargs: dict[str, Any] = field(default_factory=dict)  # JSON-serialisable
     timeout_s: float = 3600.0
     memory_mb: int | None = 8192
+    # the folders the job writes (a run folder, a task folder's caches) besides its results folder,
+    # and extra folders it reads (the sandbox shows it nothing else of the host)
+    writable: tuple[str, ...] = ()
+    readable: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.key or "/" in self.key or self.key.startswith("."):
             raise V2PError(f"job key must be a plain file name, got {self.key!r}")
         if ":" not in self.function:
             raise V2PError(f"job function must be 'module:function', got {self.function!r}")
+        object.__setattr__(self, "writable", tuple(str(p) for p in self.writable))  # JSON gives lists
+        object.__setattr__(self, "readable", tuple(str(p) for p in self.readable))
 
 
 @dataclass
@@ -52,6 +60,7 @@ class JobResult:
     result: dict[str, Any] | None
     error: str | None
     seconds: float
+    isolated: bool = False  # the job's child ran inside the sandbox
 
     @property
     def ok(self) -> bool:
@@ -70,17 +79,26 @@ def _read_result(path: Path) -> JobResult | None:
 
 
 def run_job_in_child(job: Job, results_dir: Path) -> JobResult:
-    """Run ``job`` in a child process with its limits; write and return its result."""
+    """Run ``job`` in a sandboxed child process with its limits; write and return its result.
+
+    The child sees and writes a private folder of its own (``.<key>.child/``: the job's spec in,
+    its result out), never the other jobs' results; this process checks what it wrote and
+    writes the job's record itself."""
     results_dir = Path(results_dir)
     results_dir.mkdir(parents=True, exist_ok=True)
-    out = _result_file(results_dir, job.key)
-    out.unlink(missing_ok=True)
-    spec = results_dir / f".{job.key}.job.json"
+    record_file = _result_file(results_dir, job.key)
+    record_file.unlink(missing_ok=True)
+    private = results_dir / f".{job.key}.child"
+    shutil.rmtree(private, ignore_errors=True)
+    private.mkdir()
+    spec, out = private / "job.json", private / "result.json"
     spec.write_text(json.dumps(asdict(job)))
-    outcome = run_python_child(["-m", "generator.job_child", str(spec), str(out)], Limits(job.timeout_s, job.memory_mb))
-    spec.unlink(missing_ok=True)
+    sandbox = Sandbox(writable=(private, *map(Path, job.writable)), readable=tuple(map(Path, job.readable)))
+    outcome = run_python_child(["-m", "generator.job_child", str(spec), str(out)], Limits(job.timeout_s, job.memory_mb),
+                               sandbox=sandbox)
     result = _read_result(out) if outcome.returncode == 0 else None
-    if result is None:
+    shutil.rmtree(private, ignore_errors=True)
+    if result is None or result.key != job.key or result.status not in STATUSES:
         tail = " | ".join(outcome.stderr_tail.strip().splitlines()[-3:])
         if outcome.timed_out:
             status, error = "timeout", f"no result within {job.timeout_s:.0f} s"
@@ -89,7 +107,10 @@ def run_job_in_child(job: Job, results_dir: Path) -> JobResult:
         else:
             status, error = "crashed", f"the child exited with status {outcome.returncode} and no result: {tail}"
         result = JobResult(job.key, status, None, error, round(outcome.seconds, 2))
-        out.write_text(json.dumps(asdict(result), indent=1) + "\n")
+    result.isolated = outcome.isolated
+    tmp = record_file.with_name(f".{record_file.name}.tmp")
+    tmp.write_text(json.dumps(asdict(result), indent=1) + "\n")
+    tmp.replace(record_file)
     log.info("job %s: %s (%.0f s)", job.key, result.status, result.seconds)
     return result
 

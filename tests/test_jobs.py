@@ -3,10 +3,17 @@ from __future__ import annotations
 
 import pytest
 
-from generator.jobs import Job, LocalRunner
+from pathlib import Path
+
+from generator.jobs import Job as _Job, LocalRunner
 from v2p_envs.errors import V2PError
 
 F = "tests.job_fixtures"
+TESTS = (str(Path(__file__).parent),)  # the sandboxed child reads the fixtures from here
+
+
+def Job(key, function, kwargs=None, **options):  # noqa: N802 - the real Job, readable fixtures
+    return _Job(key, function, kwargs or {}, readable=TESTS, **options)
 
 
 def test_results_and_failures_are_data(tmp_path):
@@ -26,7 +33,7 @@ def test_results_and_failures_are_data(tmp_path):
 
 def test_a_rerun_skips_finished_jobs(tmp_path):
     marker = tmp_path / "calls.txt"
-    job = Job("once", f"{F}:count_calls", {"marker": str(marker)})
+    job = Job("once", f"{F}:count_calls", {"marker": str(marker)}, writable=(str(tmp_path),))
     first = LocalRunner().run([job], tmp_path / "results")[0]
     again = LocalRunner().run([job], tmp_path / "results")[0]
     assert first.result == again.result == {"calls": 1} and marker.read_text() == "x"

@@ -6,8 +6,9 @@ with it (``v2p_envs.ground_truth.families``).
 
 Trust (docs/architecture.md, "Trust model"): the shipped folders in ``v2p_envs/generated/`` are
 trusted code of this package and are imported directly. Any other folder's ``task.py`` is
-imported only after the code policy accepted it and its trial in a child process passed
-(``v2p_envs.untrusted``), or when the caller says ``trust_task_code=True``.
+imported only after the code policy accepted it and its trial in a sandboxed child process
+passed (``v2p_envs.untrusted``), inside a sandboxed child itself (a training job: the policy
+check only), or when the caller says ``trust_task_code=True``.
 """
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ from .errors import V2PError
 from .ground_truth.family_goal import GOAL_FILE, FamilyGoal, load_goal
 from .scene_spec import SceneSpec, SceneSpecError, load_scene_spec
 from .task import Task
+from .untrusted.guard import installed as guard_installed
 
 __all__ = ["TaskDefinition", "load_task_dir", "TaskLoadError", "TASK_FILES", "GENERATED_DIR", "is_shipped_task_dir"]
 
@@ -46,7 +48,7 @@ class TaskDefinition:
     task_class: type[Task]
     ppo_config: dict[str, Any]
     provenance: dict[str, Any]
-    trusted_by: str  # "shipped", "trial" or "caller"
+    trusted_by: str  # "shipped", "trial", "sandbox" (this process is a sandboxed child) or "caller"
     #: the family goal from goal.json, or None for a folder without one
     goal: FamilyGoal | None = None
 
@@ -76,6 +78,16 @@ def load_task_dir(folder: Path | str, trust_task_code: bool = False) -> TaskDefi
     elif trust_task_code:
         trusted_by = "caller"
         log.warning("%s: running its task code without a trial (trust_task_code=True)", folder)
+    elif guard_installed():
+        # this process is itself a sandboxed child (a training job): the code runs inside the
+        # boundary, so it needs no second child of its own, only the code policy's first filter
+        from .untrusted.trial import check_task_code
+
+        refused = check_task_code(folder)
+        if refused is not None:
+            raise TaskLoadError(f"{folder}: task code refused by the code policy ({refused.category}): "
+                                f"{refused.message}")
+        trusted_by = "sandbox"
     else:
         from .untrusted.trial import require_trial
 

@@ -99,7 +99,8 @@ def run_code_as_policies(scene: SceneSpec, out_dir: Path, method: MethodConfig, 
     seeds = list(range(budget.seeds))
     job = Job("evaluate_plan", "baselines.methods.code_as_policies:evaluate_plan_job",
               {"task_dir": str(generation.task_dir), "plan_file": str(plan_file), "seeds": seeds,
-               "episodes": budget.eval_episodes, "replan_every": method.replan_every}, timeout_s=3600)
+               "episodes": budget.eval_episodes, "replan_every": method.replan_every}, timeout_s=3600,
+              writable=(str(generation.task_dir),), readable=(str(plan_file),))
     result = make_runner(budget.workers, budget.ray_address).run([job], out_dir / "jobs")[0]
     out: dict[str, Any] = {"plan_writer": writer, "task_dir": str(generation.task_dir), "plan_file": str(plan_file)}
     if not result.ok:

@@ -35,27 +35,36 @@ def _final_trainings(task_dir: Path, out_dir: Path, budget: Budget, runner) -> l
     jobs = [Job(f"final_seed{seed}", "baselines.rl.jobs:train_job",
                 {"task_dir": str(task_dir), "seed": seed, "run_dir": str(out_dir / "final" / f"seed{seed}"),
                  "steps": budget.final_steps, "num_envs": budget.num_envs, "episode_length": budget.episode_length},
-                timeout_s=24 * 3600)
+                timeout_s=24 * 3600, writable=(str(out_dir / "final" / f"seed{seed}"), str(task_dir)))
             for seed in range(budget.seeds)]
     return [dataclasses.asdict(r) for r in runner.run(jobs, out_dir / "final" / "jobs")]
 
 
-def _evaluate(trainings: list[dict[str, Any]], method: MethodConfig, budget: Budget,
-              planned_metric: str) -> dict[str, Any]:
-    """Each seed's policy on its own evaluation seed (the paper: 10 episodes x 3 seeds);
-    ``planned_metric`` names what the zeros measure when no policy could be evaluated."""
-    per_seed, metric, failures = [], None, []
+def _evaluate(trainings: list[dict[str, Any]], method: MethodConfig, budget: Budget, planned_metric: str,
+              runner, out_dir: Path) -> dict[str, Any]:
+    """Each seed's policy on its own evaluation seed (the paper: 10 episodes x 3 seeds), in a
+    sandboxed job like its training (the env runs the task's code); ``planned_metric`` names what
+    the zeros measure when no policy could be evaluated."""
+    per_seed, metric, failures, jobs = [0.0] * len(trainings), None, [], {}
     for seed, job in enumerate(trainings):
         result = job.get("result") or {}
         checkpoint = result.get("best_checkpoint") if method.keep == "best_return" else None
         checkpoint = checkpoint or result.get("checkpoint")
         if job["status"] != "done" or not checkpoint:
-            per_seed.append(0.0)  # a failed training run scores nothing, and is listed
+            # a failed training run scores nothing, and is listed
             failures.append({"seed": seed, "status": job["status"], "error": job.get("error")})
             continue
-        record = evaluate_checkpoints([Path(checkpoint)], seeds=[seed], episodes=budget.eval_episodes)
-        per_seed.append(record.per_seed_success[0])
-        metric = record.metric
+        run_dir = Path(result.get("run_dir") or Path(checkpoint).parent.parent)
+        task_dir = json.loads((run_dir / "run.json").read_text())["config"].get("task_dir")
+        jobs[seed] = Job(f"evaluate_seed{seed}", "baselines.rl.jobs:evaluate_job",
+                         {"checkpoint": str(checkpoint), "seed": seed, "episodes": budget.eval_episodes},
+                         timeout_s=3 * 3600, readable=(str(run_dir),), writable=(str(task_dir),) if task_dir else ())
+    for seed, done in zip(jobs, runner.run(list(jobs.values()), out_dir / "final" / "eval_jobs")):
+        if done.ok:
+            per_seed[seed] = done.result["per_seed_success"][0]
+            metric = done.result["metric"]
+        else:
+            failures.append({"seed": seed, "status": f"evaluation {done.status}", "error": done.error})
     return {"per_seed_success": per_seed, "mean": round(float(np.mean(per_seed)), 4),
             "std": round(float(np.std(per_seed)), 4), "metric": metric or planned_metric,
             "failed_trainings": failures}
@@ -112,6 +121,6 @@ def _run_rl_method(scene: SceneSpec, out_dir: Path, method: MethodConfig, budget
     trainings = _final_trainings(task_dir, out_dir, budget, runner)
     out["final_trainings"] = [{k: v for k, v in t.items() if k != "result"} | {
         "score": (t.get("result") or {}).get("score")} for t in trainings]
-    out.update(_evaluate(trainings, method, budget, expected_metric(scene)))
+    out.update(_evaluate(trainings, method, budget, expected_metric(scene), runner, out_dir))
     log.info("%s on %s: %s", method.name, scene.task_class_name, out["per_seed_success"])
     return out

@@ -22,7 +22,7 @@ from .log_summary import format_summary, summarize_training_log
 from .run_record import RUN_FILE
 from .trainer import train
 
-__all__ = ["train_job"]
+__all__ = ["train_job", "evaluate_job"]
 
 logger = logging.getLogger(__name__)
 
@@ -44,3 +44,12 @@ def train_job(task_dir: str, seed: int, run_dir: str, steps: int = 1_000_000, nu
             "env_steps": result.env_steps, "wall_time_s": round(result.wall_time_s, 1),
             "checkpoint": str(result.checkpoint),
             "best_checkpoint": str(result.best_checkpoint) if result.best_checkpoint else None, "run_dir": run_dir}
+
+
+def evaluate_job(checkpoint: str, seed: int, episodes: int = 10) -> dict[str, Any]:
+    """Evaluate one training seed's checkpoint on its evaluation seed (the env runs the task's code,
+    so this too is a job in the sandbox); the record's per-seed success and metric."""
+    from .evaluate import evaluate_checkpoints
+
+    record = evaluate_checkpoints([Path(checkpoint)], seeds=[seed], episodes=episodes)
+    return {"per_seed_success": record.per_seed_success, "metric": record.metric}

@@ -184,7 +184,8 @@ class _Reflection:
         jobs = [Job(f"iter{iteration:02d}_sample{s:02d}_seed{seed}", cfg.train_function,
                     {**cfg.train_kwargs, "task_dir": str(folder), "seed": seed,
                      "run_dir": str(folder.parent / f"train_seed{seed}")},
-                    cfg.job_timeout_s, cfg.job_memory_mb)
+                    cfg.job_timeout_s, cfg.job_memory_mb,
+                    writable=(str(folder.parent / f"train_seed{seed}"), str(folder)))
                 for s, folder, _ in candidates for seed in range(cfg.seeds)]
         results = {r.key: r for r in self.runner.run(jobs, self.run_dir / "jobs")}
         out = []

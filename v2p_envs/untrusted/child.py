@@ -1,8 +1,10 @@
-"""Run a Python child process under a wall-clock timeout and a memory limit.
+"""Run a Python child process in the sandbox, under a wall-clock timeout and rlimits.
 
-The common baseline for untrusted code (human-eval's reliability guard calls itself "not a
-security sandbox"): a separate process, its own session so that the whole group is killed on
-timeout, an address-space limit, no core dumps. Its outcome is data, never an exception.
+Every process that runs untrusted code goes through here (the task trial, training jobs, a
+Code-as-Policies plan): ``sandbox.py`` wraps it in its namespaces, the rlimits bound its
+address space, CPU time, file size and processes, its own session lets the whole group be
+killed on timeout, and its output is read as it comes and only the tail kept (a child that
+writes megabytes costs the parent nothing). Its outcome is data, never an exception.
 """
 from __future__ import annotations
 
@@ -11,27 +13,39 @@ import resource
 import signal
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from .sandbox import Sandbox, child_environment, sandboxed_command
+
 __all__ = ["Limits", "ChildOutcome", "run_python_child"]
 
 _TAIL = 4000
+_CHUNK = 65536
 
 
 @dataclass(frozen=True)
 class Limits:
-    """``timeout_s``: wall clock for the whole child; ``memory_mb``: address space (None: unlimited)."""
+    """``timeout_s``: wall clock for the whole child; ``memory_mb``: address space (None: unlimited);
+    ``cpu_s``: CPU seconds over all its threads (None: twice the timeout per core, which only a
+    runaway reaches); ``file_mb``: the largest file it may write; ``processes``: how many more
+    processes its user may start (the kernel does not count for root: there seccomp refuses all)."""
 
     timeout_s: float = 120.0
     memory_mb: int | None = 4096
+    cpu_s: int | None = None
+    file_mb: int = 2048
+    processes: int = 64
 
     def __post_init__(self) -> None:
         if not self.timeout_s > 0:
             raise ValueError(f"timeout_s must be > 0, got {self.timeout_s}")
         if self.memory_mb is not None and self.memory_mb < 256:
             raise ValueError(f"memory_mb must be >= 256 (Python with torch needs about 1.2 GB), got {self.memory_mb}")
+        if self.file_mb < 1 or self.processes < 1:
+            raise ValueError(f"file_mb and processes must be >= 1, got {self.file_mb} and {self.processes}")
 
 
 @dataclass(frozen=True)
@@ -41,37 +55,78 @@ class ChildOutcome:
     seconds: float
     stdout_tail: str
     stderr_tail: str
+    isolated: bool = False  # ran inside the sandbox
 
 
-def _limit(memory_mb: int | None):
+def _own_process_count() -> int:
+    uid = os.getuid()
+    count = 0
+    for entry in os.scandir("/proc") if os.path.isdir("/proc") else ():
+        if entry.name.isdigit():
+            try:
+                count += entry.stat().st_uid == uid
+            except OSError:
+                pass
+    return count
+
+
+def _limit(limits: Limits):
+    cpu = limits.cpu_s if limits.cpu_s is not None else int(2 * limits.timeout_s * (os.cpu_count() or 1)) + 60
+    processes = _own_process_count() + limits.processes
+
     def apply() -> None:  # runs in the child between fork and exec
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-        if memory_mb is not None:
-            size = memory_mb * 1024 * 1024
-            resource.setrlimit(resource.RLIMIT_AS, (size, size))
+        resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu))
+        size = limits.file_mb * 2**20
+        resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
+        resource.setrlimit(resource.RLIMIT_NPROC, (processes, processes))
+        if limits.memory_mb is not None:
+            memory = limits.memory_mb * 2**20
+            resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
     return apply
 
 
-def run_python_child(args: list[str], limits: Limits, cwd: Path | None = None,
-                     env: dict[str, str] | None = None) -> ChildOutcome:
-    """``python <args>`` with ``limits``; the process group is killed when time runs out."""
-    child_env = dict(os.environ if env is None else env)
-    child_env.setdefault("OMP_NUM_THREADS", "1")
+def _drain(stream, keep: list[bytes]) -> None:
+    """Read ``stream`` to its end, keeping only its last ``_TAIL`` bytes."""
+    tail = b""
+    for chunk in iter(lambda: stream.read(_CHUNK), b""):
+        tail = (tail + chunk)[-_TAIL:]
+    keep.append(tail)
+
+
+def run_python_child(args: list[str], limits: Limits, cwd: Path | None = None, env: dict[str, str] | None = None,
+                     sandbox: Sandbox = Sandbox()) -> ChildOutcome:
+    """``python <args>`` with ``limits`` inside ``sandbox`` (see the module doc); the process group
+    is killed when time runs out. ``env`` adds variables to the child's own environment.
+    ``SandboxUnavailable`` when the host cannot isolate and the sandbox was not opted out of."""
+    command = sandboxed_command([sys.executable, *args], sandbox, cwd)
+    isolated = sandbox.isolated
+    if isolated:
+        child_env = child_environment({**dict(sandbox.env), **(env or {})})
+    else:
+        child_env = {**os.environ, **dict(sandbox.env), **(env or {})}
+        child_env.setdefault("OMP_NUM_THREADS", "1")
     start = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            stdin=subprocess.DEVNULL, cwd=cwd, env=child_env, start_new_session=True,
-                            preexec_fn=_limit(limits.memory_mb))
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+                            cwd=cwd, env=child_env, start_new_session=True, preexec_fn=_limit(limits))
+    out: list[bytes] = []
+    err: list[bytes] = []
+    readers = [threading.Thread(target=_drain, args=(proc.stdout, out), daemon=True),
+               threading.Thread(target=_drain, args=(proc.stderr, err), daemon=True)]
+    for reader in readers:
+        reader.start()
     timed_out = False
     try:
-        out, err = proc.communicate(timeout=limits.timeout_s)
+        proc.wait(timeout=limits.timeout_s)
     except subprocess.TimeoutExpired:
         timed_out = True
         try:
             os.killpg(proc.pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
-        out, err = proc.communicate()
-    decode = lambda b: b.decode("utf-8", "replace")[-_TAIL:]  # noqa: E731
+        proc.wait()
+    for reader in readers:
+        reader.join(timeout=10)
+    decode = lambda parts: (parts[0] if parts else b"").decode("utf-8", "replace")  # noqa: E731
     return ChildOutcome(None if timed_out else proc.returncode, timed_out, time.perf_counter() - start,
-                        decode(out), decode(err))
-
+                        decode(out), decode(err), isolated=isolated)

@@ -24,6 +24,7 @@ from typing import Any
 
 from ..errors import TRIAL_CATEGORIES, UntrustedCodeError
 from .child import Limits, run_python_child
+from .sandbox import Sandbox
 from .code_policy import check_source
 
 __all__ = ["TrialConfig", "TrialResult", "trial_task_dir", "require_trial", "check_task_code", "code_digest"]
@@ -56,6 +57,7 @@ class TrialResult:
     code_sha256: str = ""
     observation_dim: int | None = None
     config: dict[str, Any] = field(default_factory=dict)
+    isolated: bool = False  # the child ran inside the sandbox
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -120,8 +122,11 @@ def trial_task_dir(folder: Path | str, config: TrialConfig = TrialConfig(), use_
         outcome = run_python_child(
             ["-m", "v2p_envs.untrusted.trial_child", str(folder), "--out", str(out), "--num-envs", str(config.num_envs),
              "--steps", str(config.steps), "--call-timeout", str(config.call_timeout_s), "--seed", str(config.seed)],
-            Limits(config.timeout_s, config.memory_mb), cwd=Path(tmp))
+            Limits(config.timeout_s, config.memory_mb), cwd=Path(tmp),
+            # it writes its result and its own folder (the meshes' collision cache), nothing else
+            sandbox=Sandbox(writable=(Path(tmp), folder)))
         result = _read_outcome(folder, out, outcome)
+    result.isolated = outcome.isolated
     result.code_sha256 = digest
     result.config = asdict(config)
     if result.category != "crash":  # a crash may be the machine's, not the code's: try again next time

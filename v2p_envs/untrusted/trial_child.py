@@ -43,7 +43,7 @@ def _categorize(exc: BaseException) -> tuple[str, str]:
     return "runtime", text
 
 
-def _run_in_child(folder: Path, config: TrialConfig) -> TrialResult:
+def _run_in_child(folder: Path, config: TrialConfig, out: Path) -> TrialResult:
     start = time.perf_counter()
     refused = check_task_code(folder)
     if refused is not None:
@@ -56,7 +56,9 @@ def _run_in_child(folder: Path, config: TrialConfig) -> TrialResult:
     import torch
 
     from ..vector_env import V2PVectorEnv  # here, not at import: the env's loader imports the trial
+    from .guard import install
 
+    install([out.parent, folder])  # from here on: writes only to the result's folder and the task's own
     signal.signal(signal.SIGALRM, on_alarm)
     signal.setitimer(signal.ITIMER_REAL, config.call_timeout_s)
     env = None
@@ -93,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=defaults.seed)
     args = p.parse_args(argv)
     result = _run_in_child(args.folder.resolve(), TrialConfig(args.num_envs, args.steps, args.call_timeout,
-                                                              seed=args.seed))
+                                                              seed=args.seed), args.out.resolve())
     args.out.write_text(json.dumps(result.to_json()))
     return 0
 

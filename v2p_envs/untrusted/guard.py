@@ -1,0 +1,110 @@
+"""Defence in depth inside a sandboxed child: a seccomp filter and a PEP 578 audit hook.
+
+``install`` runs in the child after its own imports (torch, MuJoCo, the trainer) and before the
+untrusted code is imported. From then on:
+
+- seccomp (kernel): no new processes (``fork``, ``vfork``, a ``clone`` that is not a thread)
+  and no ``exec``; the call fails with EPERM, whatever library or foreign code makes it;
+- the audit hook (interpreter): refuses opening a file for writing, creating, renaming or
+  removing one outside the child's writable folders and its tmpfs; exec, spawn, fork and
+  ``os.system``; creating, binding and connecting sockets; loading foreign code with ctypes;
+  and signals to any process but itself.
+
+Neither is the boundary (``sandbox.py`` is): a hook cannot be removed, but it sees only what the
+interpreter reports. A refusal raises ``SandboxRefusal`` (a ``PermissionError``), which the
+untrusted code may catch, but not get past.
+"""
+from __future__ import annotations
+
+import errno
+import os
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+
+__all__ = ["SandboxRefusal", "install", "installed"]
+
+_CLONE_THREAD = 0x00010000
+_ALWAYS_REFUSED = frozenset({
+    "os.system", "os.exec", "os.posix_spawn", "os.spawn", "os.fork", "os.forkpty", "subprocess.Popen",
+    "socket.__new__", "socket.bind", "socket.connect", "socket.sendto", "socket.sendmsg",
+    "ctypes.dlopen", "ctypes.dlsym", "ctypes.dlsym/handle", "ctypes.cdata", "os.startfile",
+})
+#: Events whose path arguments must lie in a writable folder (the indices of those arguments).
+_PATH_EVENTS = {"os.remove": (0,), "os.rmdir": (0,), "os.mkdir": (0,), "os.rename": (0, 1), "os.link": (0, 1),
+                "os.symlink": (1,), "os.truncate": (0,), "os.chmod": (0,), "os.chown": (0,), "os.utime": (0,),
+                "shutil.rmtree": (0,), "shutil.move": (0, 1), "shutil.copyfile": (1,), "os.mkfifo": (0,)}
+_WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
+_installed = False
+
+
+class SandboxRefusal(PermissionError):
+    """What the child tried and the guard refused."""
+
+
+def installed() -> bool:
+    return _installed
+
+
+def _seccomp() -> None:
+    import pyseccomp as seccomp
+
+    refuse = seccomp.ERRNO(errno.EPERM)
+    rules = seccomp.SyscallFilter(seccomp.ALLOW)
+    for name in ("fork", "vfork", "execve", "execveat"):
+        rules.add_rule(refuse, name)
+    # clone(2) starts a thread (allowed) or a process (refused); clone3 passes its flags in
+    # memory that seccomp cannot read, so it reports "not implemented" and glibc falls back to clone
+    rules.add_rule(refuse, "clone", seccomp.Arg(0, seccomp.MASKED_EQ, _CLONE_THREAD, 0))
+    rules.add_rule(seccomp.ERRNO(errno.ENOSYS), "clone3")
+    rules.load()
+
+
+def _make_hook(writable: list[str]):
+    own_pid = os.getpid()
+
+    def inside(path) -> bool:
+        if isinstance(path, int):
+            return True  # an already open descriptor
+        try:
+            real = os.path.realpath(os.fsdecode(path))
+        except (TypeError, ValueError):
+            return False
+        return any(real == root or real.startswith(root + os.sep) for root in writable)
+
+    def hook(event: str, args: tuple) -> None:
+        if event == "open":
+            path, mode, flags = (tuple(args) + (None, None, None))[:3]
+            writing = (isinstance(mode, str) and any(c in mode for c in "wax+")) or (
+                isinstance(flags, int) and flags & _WRITE_FLAGS)
+            if writing and path is not None and not inside(path):
+                raise SandboxRefusal(f"sandbox: writing {path!r} is refused (writable: {', '.join(writable)})")
+        elif event in _ALWAYS_REFUSED:
+            raise SandboxRefusal(f"sandbox: {event} is refused")
+        elif event in ("os.kill", "os.killpg"):
+            if event == "os.killpg" or args[0] != own_pid:
+                raise SandboxRefusal(f"sandbox: {event}({args[0]}) is refused: only signals to itself")
+        elif event in _PATH_EVENTS:
+            for i in _PATH_EVENTS[event]:
+                if i < len(args) and not inside(args[i]):
+                    raise SandboxRefusal(f"sandbox: {event} on {args[i]!r} is refused (outside the writable folders)")
+
+    return hook
+
+
+def install(writable: Iterable[Path | str] = (), seccomp: bool | None = None) -> None:
+    """Install the seccomp filter and the audit hook; the child may write under ``writable``,
+    /tmp and /dev/null only. ``seccomp`` None: where the host has it (Linux with pyseccomp; the
+    sandbox requires it, so only an opted-out child can lack it). Once per process."""
+    global _installed
+    if _installed:
+        return
+    roots = [os.path.realpath(p) for p in (*writable, "/tmp", "/dev/null", "/dev/shm")]
+    if seccomp is None:
+        import importlib.util
+
+        seccomp = sys.platform.startswith("linux") and importlib.util.find_spec("pyseccomp") is not None
+    if seccomp:
+        _seccomp()  # before the hook: pyseccomp loads libseccomp with ctypes
+    sys.addaudithook(_make_hook(roots))
+    _installed = True
