@@ -43,6 +43,8 @@ setup(
         "rl-games==1.6.5",  # the paper's PPO trainer, the default of `v2p train`
         "tensorboard>=2.15",
         "matplotlib>=3.8",  # learning-curve and benchmark plots (PNG)
+        # the sandbox's seccomp filter (no fork, no exec) around untrusted code; with Debian's bubblewrap
+        "pyseccomp>=0.1.2; sys_platform == 'linux'",
     ],
     extras_require={
         # Real-model adapters of the reconstruction stages (weights come from the user's path or hub).
