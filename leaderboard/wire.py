@@ -7,6 +7,7 @@ so a policy that stops answering costs it at most that long.
 from __future__ import annotations
 
 import json
+import math
 import os
 import select
 import struct
@@ -61,25 +62,29 @@ def _read_exact(stream: BinaryIO, n: int, deadline: float | None) -> bytes:
     return b"".join(chunks)
 
 
-def receive(stream: BinaryIO, timeout_s: float | None = None) -> tuple[dict[str, Any], np.ndarray | None]:
-    """The next frame's header and array (None for a header-only frame)."""
+def receive(stream: BinaryIO, timeout_s: float | None = None,
+            max_payload: int = _MAX_PAYLOAD) -> tuple[dict[str, Any], np.ndarray | None]:
+    """The next frame's header and array (None for a header-only frame). ``max_payload``: the
+    largest array the reader expects (the evaluator knows the size of an answer: a frame that
+    claims more is refused before its bytes are read, so a policy cannot make it buffer them)."""
     deadline = None if timeout_s is None else time.monotonic() + timeout_s
     (length,) = struct.unpack("<I", _read_exact(stream, 4, deadline))
     if length > _MAX_HEADER:
         raise WireError(f"header of {length} bytes (at most {_MAX_HEADER})")
+    raw = _read_exact(stream, length, deadline)
     try:
-        header = json.loads(_read_exact(stream, length, deadline))
-    except json.JSONDecodeError as exc:
-        raise WireError(f"header is not JSON: {exc}") from None
+        header = json.loads(raw)
+    except (ValueError, RecursionError):  # not JSON, not UTF-8, or nested too deep
+        raise WireError("header is not JSON") from None
     if not isinstance(header, dict) or "kind" not in header:
         raise WireError("header without a kind")
     if "dtype" not in header:
         return header, None
-    dtype = _DTYPES.get(header["dtype"])
+    dtype = _DTYPES.get(header["dtype"]) if isinstance(header["dtype"], str) else None
     shape = header.get("shape")
     if dtype is None or not isinstance(shape, list) or not all(isinstance(s, int) and s >= 0 for s in shape):
-        raise WireError(f"bad array header {header}")
-    size = int(np.prod(shape)) * np.dtype(dtype).itemsize
-    if size > _MAX_PAYLOAD:
-        raise WireError(f"array of {size} bytes (at most {_MAX_PAYLOAD})")
+        raise WireError("bad array header (dtype or shape)")
+    size = math.prod(shape) * np.dtype(dtype).itemsize  # Python integers: a huge shape cannot wrap around
+    if size > min(max_payload, _MAX_PAYLOAD):
+        raise WireError(f"array of {size} bytes (at most {min(max_payload, _MAX_PAYLOAD)})")
     return header, np.frombuffer(_read_exact(stream, size, deadline), dtype=dtype).reshape(shape)
