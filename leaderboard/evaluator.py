@@ -1,13 +1,21 @@
-"""The isolated evaluator: the env, the seeds and the ground truth stay here; the policy runs in a
-child process without network and sees only observations, over a pipe of raw arrays.
+"""The evaluator: the env, the seeds, the ground truth and the records stay here; the policy
+runs in a sandboxed worker (``remote.RemotePolicy``) and sees only observations, over a pipe of
+raw arrays.
 
 Protocol: the paper's (10 episodes x 3 seeds per task, ground-truth success at any step),
 through the one rollout (``baselines.rollout``). Seeds are the evaluator's: a public set for
 self-checks, a private set (a file or ``V2P_LEADERBOARD_PRIVATE_SEEDS``) for the board, whose
 values never go into a record. A policy that crashes, stops answering (a deadline per step),
-runs out of memory or returns NaN or wrongly shaped actions fails those episodes, which are
-listed; the evaluator goes on. The same submission with the same seeds gives the same record
-on the CPU, bit for bit (besides its times and date).
+runs out of memory, returns NaN or wrongly shaped actions, or is killed fails those episodes;
+the failure is recorded as a category and a short message cleaned of the private seeds and the
+private-seeds file's path (``failures``), never as the policy's text verbatim, and the evaluator
+goes on. The same submission with the same seeds gives the same record on the CPU, bit for bit
+(besides its times and date).
+
+The worker runs inside the OS sandbox (``v2p_envs.untrusted.sandbox``); where the host cannot
+isolate, evaluation is refused (``SandboxUnavailable``) unless the caller opted out
+(``EvalSettings(sandbox=False)``, the CLI's ``--no-sandbox``): then every record says
+``isolated: false``.
 """
 from __future__ import annotations
 
@@ -15,30 +23,28 @@ import datetime as dt
 import logging
 import os
 import platform
-import resource
-import shutil
-import signal
-import subprocess
-import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
 
 import v2p_envs
 from baselines.policy import OraclePolicy
 from baselines.rl.evaluate import eval_seeds, git_commit, package_version
 from baselines.rollout import rollout
+from v2p_envs.untrusted.sandbox import Sandbox, SandboxUnavailable, sandboxed_command
 
+from .failures import Failure, Redactor
 from .records import TaskRecord
-from .submission import Submission, SubmissionError, copy_submission, load_submission
-from .wire import WireError, receive, send
+from .remote import RemotePolicy, worker_limits
+from .submission import POLICY_FILE, Submission, SubmissionError, load_submission, private_copy
 
-__all__ = ["EvalSettings", "RemotePolicy", "evaluate_submission", "evaluate_oracle_entry", "private_seeds"]
+__all__ = ["EvalSettings", "RemotePolicy", "evaluate_submission", "evaluate_oracle_entry", "private_seeds",
+           "SandboxUnavailable"]
 
 log = logging.getLogger(__name__)
 
@@ -50,8 +56,21 @@ class EvalSettings:
     private: bool = False  # the seeds are the private set: records do not show them
     step_timeout_s: float = 5.0  # per policy answer
     start_timeout_s: float = 120.0  # the worker's start (imports, weights)
-    memory_mb: int = 4096
-    network: bool = False  # True only where the host cannot make a network namespace (recorded)
+    memory_mb: int = 4096  # the worker's address space
+    cpu_s: int = 1800  # the worker's CPU time over its whole life (one seed's episodes)
+    #: The OS sandbox around the worker. None: unless the user opted out (V2P_NO_SANDBOX=1);
+    #: False: the explicit opt-out (``--no-sandbox``), recorded as ``isolated: false``.
+    sandbox: bool | None = None
+    #: Text the policy must never get into a record besides the private seeds (which are always
+    #: redacted): the private-seeds file's path, as the CLI was given it.
+    secret_paths: tuple[str, ...] = ()
+
+    def redactor(self) -> Redactor:
+        return Redactor(self.seeds if self.private else (), self.secret_paths)
+
+    def seed_label(self, index: int) -> str:
+        """How a record names the ``index``-th seed: its value, or its place in a private set."""
+        return f"private #{index + 1}" if self.private else str(self.seeds[index])
 
 
 def private_seeds(path: Path | None = None) -> tuple[int, ...]:
@@ -72,101 +91,6 @@ def private_seeds(path: Path | None = None) -> tuple[int, ...]:
     return seeds
 
 
-def _isolation_prefix() -> list[str]:
-    """``unshare -n`` (a network namespace with no interface) where the host allows it."""
-    unshare = shutil.which("unshare")
-    if unshare and subprocess.run([unshare, "-n", "true"], capture_output=True).returncode == 0:
-        return [unshare, "-n"]
-    return []
-
-
-class RemotePolicy:
-    """A ``Policy`` whose code runs in the worker; ``failed`` marks the envs its answers failed."""
-
-    privileged = False
-
-    def __init__(self, folder: Path, task: str, num_envs: int, obs_dim: int, settings: EvalSettings) -> None:
-        self.settings, self.num_envs = settings, num_envs
-        self.failed = torch.zeros(num_envs, dtype=torch.bool)
-        self.reasons: list[str] = []
-        self.dead = False
-        prefix = [] if settings.network else _isolation_prefix()
-        self.isolated = bool(prefix)
-        memory = settings.memory_mb * 2**20
-
-        def limit() -> None:
-            resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
-            resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-
-        env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": os.pathsep.join(sys.path)}
-        self.proc = subprocess.Popen([*prefix, sys.executable, "-m", "leaderboard.worker", str(folder)],
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                                     cwd=folder, env=env, preexec_fn=limit, start_new_session=True)
-        try:
-            send(self.proc.stdin, "spec", task=task, num_envs=num_envs, obs_dim=obs_dim, action_dim=7)
-            header, _ = receive(self.proc.stdout, settings.start_timeout_s)
-            if header["kind"] != "ready":
-                self._fail_all(f"the policy did not start: {header.get('message', header['kind'])}")
-        except (WireError, OSError) as exc:
-            self._fail_all(f"the policy did not start: {exc}")
-
-    def _fail_all(self, reason: str) -> None:
-        self.failed[:] = True
-        self.reasons.append(reason)
-        self.dead = True
-        self.close()
-
-    def reset(self, env_ids: torch.Tensor | None = None) -> None:
-        if self.dead:
-            return
-        try:
-            ids = None if env_ids is None else env_ids.cpu().numpy().astype(np.int64)
-            send(self.proc.stdin, "reset", ids)
-            header, _ = receive(self.proc.stdout, self.settings.step_timeout_s)
-            if header["kind"] != "done":
-                self._fail_all(f"reset failed: {header.get('message', header['kind'])}")
-        except (WireError, OSError) as exc:
-            self._fail_all(f"reset: {exc}")
-
-    def act(self, obs: torch.Tensor) -> torch.Tensor:
-        zeros = torch.zeros(self.num_envs, 7, device=obs.device)
-        if self.dead:
-            return zeros
-        try:
-            send(self.proc.stdin, "act", obs.detach().cpu().numpy().astype(np.float32))
-            header, actions = receive(self.proc.stdout, self.settings.step_timeout_s)
-        except (WireError, OSError) as exc:
-            self._fail_all(f"act: {exc}")
-            return zeros
-        if header["kind"] != "actions" or actions is None:
-            self._fail_all(f"act: the policy raised: {header.get('message', header['kind'])}")
-            return zeros
-        if actions.shape != (self.num_envs, 7):
-            self._fail_all(f"act: actions of shape {tuple(actions.shape)}, expected ({self.num_envs}, 7)")
-            return zeros
-        actions = torch.as_tensor(np.array(actions), device=obs.device)
-        bad = ~torch.isfinite(actions).all(dim=1)
-        if bool(bad.any()):
-            newly = bad.cpu() & ~self.failed
-            if bool(newly.any()):
-                self.reasons.append(f"act: NaN or inf actions for envs {torch.nonzero(newly).flatten().tolist()}")
-            self.failed |= bad.cpu()
-        actions[self.failed.to(actions.device)] = 0.0
-        return actions.clamp(-1.0, 1.0)
-
-    def close(self) -> None:
-        if self.proc.poll() is None:
-            try:
-                send(self.proc.stdin, "close")
-                self.proc.wait(timeout=5)
-            except (OSError, WireError, subprocess.TimeoutExpired):
-                try:
-                    os.killpg(self.proc.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-                self.proc.wait()
-
-
 def _record(submission: dict[str, Any], task: str, settings: EvalSettings, per_episode: list[list[bool]],
             reasons: list[str], start: float, metric: str, **extra: Any) -> TaskRecord:
     per_seed = [float(np.mean(e)) if e else 0.0 for e in per_episode]
@@ -181,34 +105,63 @@ def _record(submission: dict[str, Any], task: str, settings: EvalSettings, per_e
         machine=f"{platform.machine()} {platform.system()}, {os.cpu_count()} CPUs", verified=True, **extra)
 
 
+def _require_sandbox(settings: EvalSettings) -> None:
+    """Refuse before anything runs where the host cannot isolate and the caller did not opt out."""
+    sandboxed_command(["true"], Sandbox(isolate=settings.sandbox))
+
+
 def evaluate_submission(source: Path, tasks: list[str] | None = None, settings: EvalSettings = EvalSettings(),
-                        video_dir: Path | None = None) -> list[TaskRecord]:
-    """One record per task: refused (with the reason) or evaluated (see the module doc)."""
+                        video_dir: Path | None = None,
+                        on_record: Callable[[TaskRecord], None] | None = None) -> list[TaskRecord]:
+    """One record per task: refused (with the reason) or evaluated (see the module doc). The
+    submission is copied into a private folder first (``private_copy``) and checked there, so the
+    bytes checked, hashed and run are the same. ``on_record`` gets each record as soon as its task
+    is done (the CLI writes it then), so a later task's trouble cannot lose an earlier record.
+    ``SandboxUnavailable`` (nothing evaluated) where the host cannot isolate, unless opted out."""
+    _require_sandbox(settings)
     start = time.perf_counter()
-    try:
-        submission = load_submission(source)
-    except SubmissionError as exc:
-        meta = {"method": Path(source).name, "status": "refused"}
-        failed = [[False] * settings.episodes for _ in settings.seeds]  # every episode a failure
-        return [_record(meta, t, settings, failed, [f"refused: {exc}"], start, "ground_truth", status="refused")
-                for t in (tasks or [])]
+    redactor = settings.redactor()
     records = []
     with tempfile.TemporaryDirectory(prefix="v2p_submission_") as tmp:
-        folder = copy_submission(submission, Path(tmp) / "submission")  # the hashed bytes, apart from the original
+        folder = Path(tmp) / "submission"
+        try:
+            submission = load_submission(private_copy(source, folder))
+        except SubmissionError as exc:
+            meta = {"method": Path(source).name, "status": "refused"}
+            reason = str(exc).replace(str(folder.resolve()) + os.sep, "").replace(str(folder.resolve()), "submission")
+            failed = [[False] * settings.episodes for _ in settings.seeds]  # every episode a failure
+            for task in tasks or []:
+                records.append(_record(meta, task, settings, failed, [f"refused: {redactor.clean(reason)}"], start,
+                                       "ground_truth", status="refused", isolated=None))
+                if on_record:
+                    on_record(records[-1])
+            return records
         for task in tasks or list(submission.tasks):
-            records.append(_evaluate_task(submission, folder, task, settings, video_dir))
+            records.append(_evaluate_task(submission, folder, task, settings, video_dir, redactor))
+            if on_record:
+                on_record(records[-1])
     return records
 
 
 def _evaluate_task(submission: Submission, folder: Path, task: str, settings: EvalSettings,
-                   video_dir: Path | None) -> TaskRecord:
+                   video_dir: Path | None, redactor: Redactor) -> TaskRecord:
     start = time.perf_counter()
-    per_episode, reasons, isolated = [], [], True
+    per_episode: list[list[bool]] = []
+    failures: list[Failure] = []
+    isolated = True
     metric = "ground_truth"
+    limits = worker_limits(settings.memory_mb, settings.cpu_s)
     for k, seed in enumerate(settings.seeds):
         env = v2p_envs.make_vec(task, num_envs=settings.episodes,
                                 render_mode="rgb_array" if video_dir and k == 0 else None).unwrapped
-        policy = RemotePolicy(folder, task, settings.episodes, env.single_observation_space.shape[0], settings)
+        try:
+            policy = RemotePolicy(folder / POLICY_FILE, task, settings.episodes, env.single_observation_space.shape[0],
+                                  seed_label=settings.seed_label(k), redactor=redactor, limits=limits,
+                                  sandbox=settings.sandbox, start_timeout_s=settings.start_timeout_s,
+                                  step_timeout_s=settings.step_timeout_s)
+        except BaseException:
+            env.close()
+            raise
         isolated &= policy.isolated
         try:
             video = video_dir / f"{task}.mp4" if video_dir and k == 0 else None
@@ -219,9 +172,11 @@ def _evaluate_task(submission: Submission, folder: Path, task: str, settings: Ev
             env.close()
         success = [bool(s) and not bool(f) for s, f in zip(result.success, policy.failed.tolist())]
         per_episode.append(success)
-        reasons += [f"seed {'private' if settings.private else seed}: {r}" for r in policy.reasons]
-    return _record({**submission.to_json(), "status": "evaluated"}, task, settings, per_episode, reasons, start,
-                   metric, status="evaluated", network_isolated=isolated)
+        failures += policy.failures
+        for failure in policy.failures:
+            log.info("%s on %s: %s", submission.method, task, failure)
+    return _record({**submission.to_json(), "status": "evaluated"}, task, settings, per_episode,
+                   [str(f) for f in failures], start, metric, status="evaluated", isolated=isolated)
 
 
 def evaluate_oracle_entry(task: str, settings: EvalSettings = EvalSettings()) -> TaskRecord:
@@ -239,4 +194,4 @@ def evaluate_oracle_entry(task: str, settings: EvalSettings = EvalSettings()) ->
     meta = {"method": "scripted oracle", "authors": ["video2policy"], "url": "", "privileged": True,
             "description": "hand-written per task; reads the simulator's state, not the observation",
             "status": "evaluated", "tasks": [task], "observation": "privileged state", "file_sha256": {}}
-    return _record(meta, task, settings, per_episode, [], start, metric, status="evaluated", network_isolated=True)
+    return _record(meta, task, settings, per_episode, [], start, metric, status="evaluated", isolated=None)

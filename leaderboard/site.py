@@ -27,7 +27,7 @@ __all__ = ["build_site"]
 
 _STYLE = """body{font-family:system-ui,sans-serif;margin:2em;color:#222}table{border-collapse:collapse;margin:1em 0}
 th,td{border:1px solid #ccc;padding:4px 8px;text-align:right;white-space:nowrap}th{background:#f0f0f0}td.name{text-align:left}
-tr.paper td{color:#777;font-style:italic}.privileged{color:#a05000}.refused{color:#b00}img{max-width:640px}"""
+tr.paper td{color:#777;font-style:italic}.privileged{color:#a05000}.refused,.unisolated{color:#b00}img{max-width:640px}"""
 
 
 def _page(title: str, body: str) -> str:
@@ -37,6 +37,13 @@ def _page(title: str, body: str) -> str:
 
 def _short(task: str) -> str:
     return task.removeprefix("V2P-").removesuffix("-v0")
+
+
+def _isolated(record: dict[str, Any]) -> str:
+    """The record's ``isolated`` as the site shows it: true, false (run without the sandbox, by the
+    operator's choice), or a dash where no submitted code ran (a refusal, a shipped oracle)."""
+    value = record.get("isolated")
+    return "&mdash;" if value is None else ("true" if value else "<span class='unisolated'>false</span>")
 
 
 def _bar_chart(task: str, rows: list[tuple[str, float, float]], path: Path) -> None:
@@ -90,6 +97,8 @@ def build_site(records_dir: Path | str, out_dir: Path | str) -> Path:
                 values.append(r["mean"])
         label = html.escape(method) + (" <span class='privileged'>(privileged)</span>"
                                        if meta[method].get("privileged") else "")
+        if any(r.get("isolated") is False for r in entries[method].values()):
+            label += " <span class='unisolated'>(isolated: false)</span>"
         rows.append(f"<tr class='entry'><td>{rank}</td><td class='name'><a href='submission_{slug(method)}.html'>"
                     f"{label}</a></td>{''.join(cells)}<td><b>{np.mean(values):.2f}</b></td></tr>")
     paper_rows = []
@@ -99,8 +108,9 @@ def build_site(records_dir: Path | str, out_dir: Path | str) -> Path:
             f"<td>{PAPER_TABLE1[_short(t)][key][0]:.2f} &plusmn; {PAPER_TABLE1[_short(t)][key][1]:.2f}</td>"
             for t in TABLE1_IDS) + f"<td>{np.mean(values):.2f}</td></tr>")
     board = (f"<h1>video2policy leaderboard</h1><p>Ground-truth success on the paper's 12 Table-1 tasks, mean "
-             f"&plusmn; std over the evaluation seeds (10 episodes each), run by the isolated evaluator; a task "
-             f"without a record counts 0 in the average. {len(records)} records.</p>"
+             f"&plusmn; std over the evaluation seeds (10 episodes each), run by the evaluator with each policy in "
+             f"an OS sandbox (an entry run without it says isolated: false); a task without a record counts 0 in "
+             f"the average. {len(records)} records.</p>"
              f"<table id='board'>{head}{''.join(rows)}</table><h2>Reported by the paper (GPT-4o, Isaac Gym, its "
              f"budget)</h2><table id='paper'>{head}{''.join(paper_rows)}</table>")
     index = out_dir / "index.html"
@@ -127,13 +137,14 @@ def build_site(records_dir: Path | str, out_dir: Path | str) -> Path:
         m = meta[method]
         results = "".join(
             f"<tr><td class='name'>{_short(t)}</td><td>{r['status']}</td><td>{r['mean']:.2f} &plusmn; {r['std']:.2f}</td>"
-            f"<td>{'yes' if r['verified'] else 'self-reported'}</td><td class='name'>"
+            f"<td>{'yes' if r['verified'] else 'self-reported'}</td><td>{_isolated(r)}</td><td class='name'>"
             f"{html.escape('; '.join(r['failures'][:3]))}</td></tr>" for t, r in sorted(entries[method].items()))
         hashes = "".join(f"<li><code>{html.escape(f)}</code> {h[:16]}</li>" for f, h in m.get("file_sha256", {}).items())
         body = (f"<p><a href='index.html'>board</a></p><h1>{html.escape(method)}</h1>"
                 f"<p>{html.escape(m.get('description', ''))}</p><p>Authors: {html.escape(', '.join(m.get('authors', [])))}"
                 f"{' · privileged (reads the simulator state)' if m.get('privileged') else ''}</p>"
-                f"<table><tr><th>task</th><th>status</th><th>success</th><th>verified</th><th>failures</th></tr>"
+                f"<table><tr><th>task</th><th>status</th><th>success</th><th>verified</th><th>isolated</th>"
+                f"<th>failures</th></tr>"
                 f"{results}</table><h2>Files</h2><ul>{hashes}</ul>")
         (out_dir / f"submission_{slug(method)}.html").write_text(_page(method, body))
     return index

@@ -8,13 +8,15 @@ The policy never reads files itself: ``weights`` is a dict of tensors the evalua
 the folder's safetensors files, and ``spec`` holds the task id, the number of envs, the
 observation and action sizes. ``policy.py`` is checked by the task-code policy (imports torch,
 math, numpy, typing only; no I/O, no dunder or private access) with no ``v2p_envs`` import at
-all, and it runs in a child process that sees only observations. Other files (anything that
-could be unpickled: .pt, .pth, .pkl, .npy ...) are refused.
+all, and it runs in a sandboxed child process that sees only observations. Other files (anything
+that could be unpickled: .pt, .pth, .pkl, .npy ...) and symbolic links are refused.
 """
 from __future__ import annotations
 
+import errno
 import hashlib
-import shutil
+import os
+import stat
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,8 +28,8 @@ from v2p_envs.errors import V2PError
 from v2p_envs.ground_truth import TABLE1_TASKS
 from v2p_envs.untrusted.code_policy import check_source
 
-__all__ = ["Submission", "SubmissionError", "load_submission", "unpack_submission", "SUBMISSION_FILE", "POLICY_FILE",
-           "TABLE1_IDS"]
+__all__ = ["Submission", "SubmissionError", "load_submission", "unpack_submission", "private_copy", "SUBMISSION_FILE",
+           "POLICY_FILE", "TABLE1_IDS"]
 
 SUBMISSION_FILE = "submission.yaml"
 POLICY_FILE = "policy.py"
@@ -135,10 +137,38 @@ def load_submission(folder: Path | str) -> Submission:
                       str(data.get("description", "")), tuple(tasks), observation, privileged, hashes)
 
 
-def copy_submission(submission: Submission, into: Path) -> Path:
-    """A private copy of the validated files (the evaluated bytes are the hashed bytes)."""
+def private_copy(source: Path | str, into: Path) -> Path:
+    """The submission's files copied into ``into``, a folder only the evaluator writes, before
+    anything is checked: what is checked, hashed and run are then the same bytes, whatever happens
+    to the original meanwhile. Only regular files are copied (opened without following a link):
+    a symbolic link is refused, since it could name a file of the evaluator's (the private seeds)
+    and have the evaluator copy it in where the policy can read it, and so are devices and pipes.
+    ``__pycache__`` folders are left out: bytecode there would run instead of the checked source."""
+    source = Path(source)
+    if source.is_symlink() or not source.is_dir():
+        raise SubmissionError(f"{source}: expected a submission folder (not a link)")
     into.mkdir(parents=True, exist_ok=True)
-    for rel in submission.file_sha256:
-        (into / rel).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(submission.folder / rel, into / rel)
+    total = 0
+    for root, dirs, files in os.walk(source):  # does not follow links
+        here = Path(root)
+        for name in dirs:
+            if (here / name).is_symlink():
+                raise SubmissionError(f"{(here / name).relative_to(source)}: refused: a symbolic link")
+        dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+        for name in sorted(files):
+            rel = (here / name).relative_to(source)
+            try:
+                fd = os.open(here / name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+            except OSError as exc:
+                why = "a symbolic link" if exc.errno == errno.ELOOP else exc.strerror
+                raise SubmissionError(f"{rel}: refused: {why}") from None
+            with os.fdopen(fd, "rb") as handle:
+                if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+                    raise SubmissionError(f"{rel}: refused: not a regular file")
+                data = handle.read(_MAX_BYTES - total + 1)
+            total += len(data)
+            if total > _MAX_BYTES:
+                raise SubmissionError(f"{source}: more than {_MAX_BYTES // 2**20} MiB")
+            (into / rel).parent.mkdir(parents=True, exist_ok=True)
+            (into / rel).write_bytes(data)
     return into

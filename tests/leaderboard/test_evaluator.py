@@ -10,6 +10,7 @@ import pytest
 from leaderboard.evaluator import EvalSettings, evaluate_submission
 from leaderboard.records import write_records
 from leaderboard.submission import SubmissionError
+from v2p_envs.untrusted.sandbox import isolation_problem
 from v2p_envs import GENERATED_DIR
 
 TASK = "V2P-PushLeft-v0"
@@ -104,9 +105,10 @@ def test_pickled_weights_are_refused_and_never_loaded(tmp_path):
 def test_the_same_submission_and_seeds_give_the_same_record(honest):
     folder, first = honest
     second = evaluate_submission(folder, [TASK], FAST)[0]
-    keep = lambda r: {k: v for k, v in r.to_json().items() if k not in ("wall_time_s", "date")}  # noqa: E731
+    # besides times and date: the commit too, which moves when a commit lands between the two runs
+    keep = lambda r: {k: v for k, v in r.to_json().items() if k not in ("wall_time_s", "date", "git_commit")}  # noqa: E731
     assert keep(first) == keep(second)
-    assert first.network_isolated and first.verified and first.seeds == [0]
+    assert first.isolated is (isolation_problem() is None) and first.verified and first.seeds == [0]
     assert set(first.submission["file_sha256"]) == {"policy.py", "policy.safetensors", "submission.yaml"}
 
 

@@ -22,6 +22,9 @@ def add_parser(subparsers) -> None:
     ev.add_argument("--private-seeds", type=Path, help="a file of the board's private seeds (else the public 0 1 2; "
                                                        "or V2P_LEADERBOARD_PRIVATE_SEEDS)")
     ev.add_argument("--video", action="store_true", help="record the first seed's episodes for the task pages")
+    ev.add_argument("--no-sandbox", action="store_true",
+                    help="run the policy without the OS sandbox (only where the host cannot isolate and you trust "
+                         "the submission); the records then say isolated: false")
     ev.set_defaults(handler=_evaluate)
     build = sub.add_parser("build", formatter_class=HelpFormatter, help="the static site from a records folder")
     build.add_argument("records", type=Path)
@@ -34,14 +37,26 @@ def _evaluate(args: argparse.Namespace) -> int:
     import tempfile
 
     from leaderboard.evaluator import EvalSettings, evaluate_oracle_entry, evaluate_submission, private_seeds
-    from leaderboard.records import write_records
+    from leaderboard.records import write_record
     from leaderboard.submission import TABLE1_IDS, unpack_submission
 
     private = args.private_seeds is not None or bool(os.environ.get("V2P_LEADERBOARD_PRIVATE_SEEDS"))
     seeds = private_seeds(args.private_seeds) if private else (0, 1, 2)
-    settings = EvalSettings(episodes=args.episodes, seeds=seeds, private=private)
+    settings = EvalSettings(episodes=args.episodes, seeds=seeds, private=private,
+                            sandbox=False if args.no_sandbox else None,
+                            secret_paths=(str(args.private_seeds),) if args.private_seeds else ())
+    console = output_console()
+
+    def write(record) -> None:  # each record as soon as its task is done, whole or not at all
+        path = write_record(record, args.records)
+        console.print(f"{record.submission.get('method')} · {record.task}: {record.status}, success "
+                      f"{record.mean:.2f} +- {record.std:.2f}" + (f" · {len(record.failures)} failure(s)"
+                                                                  if record.failures else "")
+                      + ("" if record.isolated is not False else " · isolated: false") + f" · {path}")
+
     if args.submission == "oracle":
-        records = [evaluate_oracle_entry(t, settings) for t in (args.tasks or TABLE1_IDS)]
+        for task in args.tasks or TABLE1_IDS:
+            write(evaluate_oracle_entry(task, settings))
     else:
         with tempfile.TemporaryDirectory() as tmp:
             folder = unpack_submission(Path(args.submission), Path(tmp))
@@ -49,12 +64,7 @@ def _evaluate(args: argparse.Namespace) -> int:
             if args.video:
                 video_dir = args.records / "videos" / _slug_of(folder)
                 video_dir.mkdir(parents=True, exist_ok=True)
-            records = evaluate_submission(folder, args.tasks, settings, video_dir)
-    paths = write_records(records, args.records)
-    console = output_console()
-    for r, path in zip(records, paths):
-        console.print(f"{r.submission.get('method')} · {r.task}: {r.status}, success {r.mean:.2f} +- {r.std:.2f}"
-                      + (f" · {len(r.failures)} failure(s)" if r.failures else "") + f" · {path}")
+            evaluate_submission(folder, args.tasks, settings, video_dir, on_record=write)
     return 0
 
 

@@ -19,6 +19,9 @@ def add_parser(subparsers) -> None:
     check.add_argument("--episodes", type=positive_int, default=1, help="episodes per task (public seed 0)")
     check.add_argument("--tasks", nargs="+", default=None,
                        help="check only these of the submission's tasks (default: all it declares)")
+    check.add_argument("--no-sandbox", action="store_true",
+                       help="run the policy without the OS sandbox (where the host cannot isolate; the checked "
+                            "records then say isolated: false)")
     check.set_defaults(handler=_check)
     export = sub.add_parser("export", formatter_class=HelpFormatter,
                             help="an rl-games checkpoint of `v2p train` as a submission folder")
@@ -49,7 +52,8 @@ def _check(args: argparse.Namespace) -> int:
             if unknown:
                 raise V2PError(f"--tasks: {unknown} not declared by the submission (it declares {tasks})")
             tasks = list(args.tasks)
-        records = evaluate_submission(folder, tasks, EvalSettings(episodes=args.episodes, seeds=(0,)))
+        records = evaluate_submission(folder, tasks, EvalSettings(episodes=args.episodes, seeds=(0,),
+                                                                  sandbox=False if args.no_sandbox else None))
     for r in records:
         console.print(f"{r.task}: success {r.mean:.2f} on public seed 0 ({r.episodes} episode(s))"
                       + (f" · failures: {'; '.join(r.failures[:2])}" if r.failures else ""))
