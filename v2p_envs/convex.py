@@ -72,11 +72,12 @@ def collision_cache(mesh_path: Path, threshold: float = 0.05, max_parts: int = 1
     """
     mesh_path = Path(mesh_path)
     cache = mesh_path.with_name(mesh_path.name + _CACHE_SUFFIX)
+    _check_cache_folder(mesh_path, cache)
     manifest = cache / "manifest.json"
     key = _cache_key(mesh_path, threshold, max_parts)
     saved = json.loads(manifest.read_text()) if manifest.is_file() else {}
     if saved.get("key") == key:
-        parts = [cache / name for name in saved.get("parts", [])]
+        parts = [_cached_part(cache, name, manifest) for name in saved.get("parts", [])]
         if parts and all(p.is_file() for p in parts):
             if "bounds" not in saved:  # a cache from before bounds were kept: add them, keep the parts
                 saved["bounds"] = load_mesh(mesh_path).bounds.tolist()
@@ -96,6 +97,25 @@ def collision_cache(mesh_path: Path, threshold: float = 0.05, max_parts: int = 1
         names.append(name)
     manifest.write_text(json.dumps({"key": key, "parts": names, "bounds": mesh.bounds.tolist()}, indent=1))
     return CollisionCache([cache / n for n in names], np.asarray(mesh.bounds, dtype=float))
+
+
+def _check_cache_folder(mesh_path: Path, cache: Path) -> None:
+    """The cache folder must be the mesh's sibling, not a link elsewhere: a task folder's cache
+    is read (parts loaded into the simulator) and written, and both stay in the folder."""
+    if (cache.exists() or cache.is_symlink()) and cache.resolve().parent != mesh_path.resolve().parent:
+        raise ValueError(f"{cache}: the collision cache is a link to {cache.resolve()}, outside the mesh's folder "
+                         f"{mesh_path.resolve().parent}; remove it to have it made again")
+
+
+def _cached_part(cache: Path, name: object, manifest: Path) -> Path:
+    """A part named in the manifest: a plain file name inside the cache folder (the manifest comes
+    with a task folder, which may be hostile: no ``../``, absolute paths or links out)."""
+    if not isinstance(name, str) or name in ("", ".", "..") or Path(name).name != name or "\x00" in name:
+        raise ValueError(f"{manifest}: field 'parts': expected file names inside {cache.name}/, got {name!r}")
+    part = cache / name
+    if part.resolve().parent != cache.resolve():
+        raise ValueError(f"{manifest}: field 'parts': {name!r} resolves to {part.resolve()}, outside {cache}")
+    return part
 
 
 def collision_parts(mesh_path: Path, threshold: float = 0.05, max_parts: int = 16) -> list[Path]:

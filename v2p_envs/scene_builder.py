@@ -203,7 +203,7 @@ def _add_object(spec: mujoco.MjSpec, scene: SceneSpec, index: int, config: Scene
     obj = scene.objects[index]
     where = f"objects[{index}].mesh_path"
     source = (scene.source_dir / "scene.json") if scene.source_dir else "<scene>"
-    mesh_file = scene.resolve(obj.mesh_path)
+    mesh_file = scene.resolve(obj.mesh_path, where)  # refused outside the task folder, links followed
     if not mesh_file.is_file():
         raise SceneSpecError(source, where, f"file not found: {mesh_file}")
     try:

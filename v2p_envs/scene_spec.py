@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -113,10 +114,15 @@ class SceneSpec:
                 return obj
         raise KeyError(f"scene '{self.task_class_name}' has no object '{name}'")
 
-    def resolve(self, relative: str) -> Path:
-        """Path of a file named in the JSON, relative to the scene.json folder."""
+    def resolve(self, relative: str, field_path: str = "<path>") -> Path:
+        """Path of a file named in the JSON, relative to the scene.json folder, symlinks resolved.
+
+        Raises SceneSpecError (naming ``field_path``) where the file lies outside that folder:
+        a task folder's files are the folder's own (a scene built in code may name an absolute
+        path, as long as it is inside ``source_dir``)."""
         base = self.source_dir if self.source_dir is not None else Path.cwd()
-        return (base / relative).resolve()
+        source = base / "scene.json" if self.source_dir is not None else "<scene>"
+        return _inside_folder(relative, base, source, field_path, allow_absolute=True)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -236,10 +242,14 @@ class _Reader:
                            f"{p}size", 3, positive=True)
         mesh_path = self.string(raw, "mesh_path", p)
         urdf_path = self.optional_string(raw, "urdf_path", p)
-        if check_files:
-            for key, rel in (("mesh_path", mesh_path), ("urdf_path", urdf_path)):
-                if rel is not None and not ((base_dir or Path.cwd()) / rel).is_file():
-                    raise self.fail(f"{p}{key}", f"file not found: {(base_dir or Path.cwd()) / rel}")
+        for key, rel in (("mesh_path", mesh_path), ("urdf_path", urdf_path)):
+            if rel is None:
+                continue
+            # before anything is read: a task folder names only files of its own
+            resolved = _inside_folder(rel, base_dir or Path.cwd(), self.source, f"{p}{key}", allow_absolute=False,
+                                      object_name=name)
+            if check_files and not resolved.is_file():
+                raise self.fail(f"{p}{key}", f"file not found: {(base_dir or Path.cwd()) / rel}")
         density = self.number(raw, "density", 500.0, p)
         friction = self.number(raw, "friction", 1.0, p)
         fixed = raw.get("fixed", False)
@@ -255,6 +265,28 @@ class _Reader:
             if not all(0.0 <= v <= 1.0 for v in rgba):
                 raise self.fail(f"{p}rgba", f"expected 4 numbers in [0, 1] (r, g, b, alpha), got {list(rgba)}")
         return ObjectSpec(name, size, mesh_path, urdf_path, density, friction, fixed, poses, rgba)
+
+
+def _inside_folder(relative: str, base: Path, source: Path | str, field_path: str, allow_absolute: bool,
+                   object_name: str | None = None) -> Path:
+    """``base / relative`` with symlinks resolved, or SceneSpecError naming ``source`` and
+    ``field_path`` where it is absolute (``allow_absolute=False``: a scene.json names files
+    relative to its folder) or lands outside ``base`` (``../x``, or a link inside the folder that
+    points out): a task folder from elsewhere must not make the loader read ``/etc/passwd``."""
+    of = f"object {object_name!r}: " if object_name else ""
+    if "\x00" in relative:
+        raise SceneSpecError(source, field_path, f"{of}path {relative!r} contains a NUL character")
+    if Path(relative).is_absolute() and not allow_absolute:
+        raise SceneSpecError(source, field_path, f"{of}absolute path refused: {relative!r}; expected a path relative "
+                                                 "to the task folder, e.g. 'meshes/<name>.obj'")
+    folder = Path(base).resolve()
+    resolved = (Path(base) / relative).resolve()
+    if not resolved.is_relative_to(folder):
+        lexical = Path(os.path.normpath(folder / relative))  # where it would be without following links
+        via = " (through a symbolic link)" if lexical.is_relative_to(folder) else ""
+        raise SceneSpecError(source, field_path, f"{of}path {relative!r} resolves to {resolved}{via}, outside the "
+                                                 f"task folder {folder}: a task may name only files inside its folder")
+    return resolved
 
 
 def _quat_conj(q: tuple[float, ...] | list[float]) -> tuple[float, ...]:
