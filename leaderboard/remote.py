@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from v2p_envs.untrusted.child import Limits, _drain, _limit
+from v2p_envs.untrusted.child import Limits, drain_tail, limit_preexec
 from v2p_envs.untrusted.sandbox import Sandbox, child_environment, sandboxed_command
 
 from .failures import Failure, Redactor
@@ -97,10 +97,10 @@ class RemotePolicy:
         if not self.isolated:  # no private tmpfs: the scratch folder is its home and temporary folder
             env.update(HOME=str(self.scratch), TMPDIR=str(self.scratch), V2P_CACHE=str(self.scratch / "cache"))
         self.proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                     cwd=self.scratch, env=env, preexec_fn=_limit(limits),
+                                     cwd=self.scratch, env=env, preexec_fn=limit_preexec(limits),
                                      start_new_session=True)
         self._stderr: list[bytes] = []
-        self._stderr_reader = threading.Thread(target=_drain, args=(self.proc.stderr, self._stderr), daemon=True)
+        self._stderr_reader = threading.Thread(target=drain_tail, args=(self.proc.stderr, self._stderr), daemon=True)
         self._stderr_reader.start()
         try:
             send(self.proc.stdin, "spec", task=task, num_envs=num_envs, obs_dim=obs_dim, action_dim=ACTION_DIM)

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from .sandbox import Sandbox, child_environment, sandboxed_command
 
-__all__ = ["Limits", "ChildOutcome", "run_python_child"]
+__all__ = ["Limits", "ChildOutcome", "run_python_child", "limit_preexec", "drain_tail"]
 
 _TAIL = 4000
 _CHUNK = 65536
@@ -70,7 +70,7 @@ def _own_process_count() -> int:
     return count
 
 
-def _limit(limits: Limits):
+def limit_preexec(limits: Limits):
     cpu = limits.cpu_s if limits.cpu_s is not None else int(2 * limits.timeout_s * (os.cpu_count() or 1)) + 60
     processes = _own_process_count() + limits.processes
 
@@ -86,7 +86,7 @@ def _limit(limits: Limits):
     return apply
 
 
-def _drain(stream, keep: list[bytes]) -> None:
+def drain_tail(stream, keep: list[bytes]) -> None:
     """Read ``stream`` to its end, keeping only its last ``_TAIL`` bytes."""
     tail = b""
     for chunk in iter(lambda: stream.read(_CHUNK), b""):
@@ -108,11 +108,11 @@ def run_python_child(args: list[str], limits: Limits, cwd: Path | None = None, e
         child_env.setdefault("OMP_NUM_THREADS", "1")
     start = time.perf_counter()
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
-                            cwd=cwd, env=child_env, start_new_session=True, preexec_fn=_limit(limits))
+                            cwd=cwd, env=child_env, start_new_session=True, preexec_fn=limit_preexec(limits))
     out: list[bytes] = []
     err: list[bytes] = []
-    readers = [threading.Thread(target=_drain, args=(proc.stdout, out), daemon=True),
-               threading.Thread(target=_drain, args=(proc.stderr, err), daemon=True)]
+    readers = [threading.Thread(target=drain_tail, args=(proc.stdout, out), daemon=True),
+               threading.Thread(target=drain_tail, args=(proc.stderr, err), daemon=True)]
     for reader in readers:
         reader.start()
     timed_out = False

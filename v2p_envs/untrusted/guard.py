@@ -3,8 +3,9 @@
 ``install`` runs in the child after its own imports (torch, MuJoCo, the trainer) and before the
 untrusted code is imported. From then on:
 
-- seccomp (kernel): no new processes (``fork``, ``vfork``, a ``clone`` that is not a thread)
-  and no ``exec``; the call fails with EPERM, whatever library or foreign code makes it;
+- seccomp (kernel): no new processes (``fork``, ``vfork``, a ``clone`` that is not a thread),
+  no ``exec``, no signals but to itself (``kill``, ``tgkill``, pidfds), no ``ptrace`` or
+  cross-process memory access; the call fails with EPERM, whatever library or foreign code makes it;
 - the audit hook (interpreter): refuses opening a file for writing, creating, renaming or
   removing one outside the child's writable folders and its tmpfs; exec, spawn, fork and
   ``os.system``; creating, binding and connecting sockets; loading foreign code with ctypes;
@@ -57,6 +58,12 @@ def _seccomp() -> None:
     # memory that seccomp cannot read, so it reports "not implemented" and glibc falls back to clone
     rules.add_rule(refuse, "clone", seccomp.Arg(0, seccomp.MASKED_EQ, _CLONE_THREAD, 0))
     rules.add_rule(seccomp.ERRNO(errno.ENOSYS), "clone3")
+    # signals only to itself (the audit hook does not see pidfd_send_signal)
+    own = os.getpid()
+    rules.add_rule(refuse, "kill", seccomp.Arg(0, seccomp.NE, own))
+    rules.add_rule(refuse, "tgkill", seccomp.Arg(0, seccomp.NE, own))
+    for name in ("pidfd_open", "pidfd_send_signal", "ptrace", "process_vm_writev", "process_vm_readv"):
+        rules.add_rule(refuse, name)
     rules.load()
 
 
@@ -84,6 +91,9 @@ def _make_hook(writable: list[str]):
         elif event in ("os.kill", "os.killpg"):
             if event == "os.killpg" or args[0] != own_pid:
                 raise SandboxRefusal(f"sandbox: {event}({args[0]}) is refused: only signals to itself")
+        elif event == "sqlite3.connect":  # creates its file from C, no "open" event
+            if args and str(args[0]) not in (":memory:", "") and not inside(args[0]):
+                raise SandboxRefusal(f"sandbox: sqlite3.connect({args[0]!r}) is refused (outside the writable folders)")
         elif event in _PATH_EVENTS:
             for i in _PATH_EVENTS[event]:
                 if i < len(args) and not inside(args[i]):

@@ -151,6 +151,8 @@ def _bwrap_args(bwrap: str, sandbox: Sandbox, cwd: Path | None) -> list[str]:
         folder = Path(folder).resolve()
         folder.mkdir(parents=True, exist_ok=True)
         args += ["--bind", str(folder), str(folder)]
+    # bwrap's own root is a tmpfs; read-only, so that the only writable places are the binds above
+    args += ["--remount-ro", "/"]
     if cwd is not None:
         args += ["--chdir", str(Path(cwd).resolve())]
     return args
