@@ -49,8 +49,9 @@ class Job:
             raise V2PError(f"job key must be a plain file name, got {self.key!r}")
         if ":" not in self.function:
             raise V2PError(f"job function must be 'module:function', got {self.function!r}")
-        object.__setattr__(self, "writable", tuple(str(p) for p in self.writable))  # JSON gives lists
-        object.__setattr__(self, "readable", tuple(str(p) for p in self.readable))
+        # absolute (the child's guard resolves them in its own working folder), tuples (JSON gives lists)
+        object.__setattr__(self, "writable", tuple(str(Path(p).absolute()) for p in self.writable))
+        object.__setattr__(self, "readable", tuple(str(Path(p).absolute()) for p in self.readable))
 
 
 @dataclass

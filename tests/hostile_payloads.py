@@ -97,3 +97,11 @@ def train_trusting(task_dir: str, run_dir: str, num_envs: int) -> dict:
                                steps=4 * num_envs * 8, seed=0, run_dir=run_dir, progress=False, max_episode_steps=16,
                                ppo_overrides={"horizon_length": 8}))
     return {"env_steps": result.env_steps}
+
+
+def start_over(path: str) -> dict:
+    """Not hostile: what a restarted training job does to its own run folder."""
+    from baselines.rl.jobs import empty_folder
+
+    empty_folder(Path(path))
+    return {"emptied": path}

@@ -182,3 +182,16 @@ def test_a_trial_runs_isolated(tmp_path):
     folder = task_variant(tmp_path, "reach_block", name="reach_copy")
     result = trial_task_dir(folder, use_cache=False)
     assert result.passed and result.isolated
+
+
+@needs_sandbox
+def test_a_job_empties_a_relative_folder_of_its_own(tmp_path, monkeypatch):
+    """shutil.rmtree walks with directory descriptors: the guard resolves the names against them
+    (a restarted training job's clean-up of a relative run_dir was refused)."""
+    monkeypatch.chdir(tmp_path)
+    old = Path("runs/old")
+    (old / "sub").mkdir(parents=True)
+    (old / "sub" / "metrics.jsonl").write_text("{}")
+    result = _run(tmp_path, "start_over", {"path": "runs/old"}, writable=("runs/old",))
+    assert result.status == "done", result.error
+    assert old.is_dir() and not any(old.iterdir())  # emptied; the folder is the sandbox's mount point

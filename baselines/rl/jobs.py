@@ -34,7 +34,7 @@ def train_job(task_dir: str, seed: int, run_dir: str, steps: int = 1_000_000, nu
     env_id = v2p_envs.resolve_task(task_dir).id
     if (Path(run_dir) / RUN_FILE).exists():
         logger.warning("%s holds an unfinished attempt of this job; starting the run over", run_dir)
-        shutil.rmtree(run_dir)
+        empty_folder(Path(run_dir))
     result = train(TrainConfig(env_id, task_dir=str(Path(task_dir).resolve()), trainer=trainer, num_envs=num_envs,
                                steps=steps, seed=seed, run_dir=run_dir, progress=False, device=device,
                                max_episode_steps=episode_length, ppo_overrides=ppo_overrides or {}))
@@ -44,6 +44,16 @@ def train_job(task_dir: str, seed: int, run_dir: str, steps: int = 1_000_000, nu
             "env_steps": result.env_steps, "wall_time_s": round(result.wall_time_s, 1),
             "checkpoint": str(result.checkpoint),
             "best_checkpoint": str(result.best_checkpoint) if result.best_checkpoint else None, "run_dir": run_dir}
+
+
+def empty_folder(folder: Path) -> None:
+    """Remove what ``folder`` holds, keeping the folder itself: in the sandbox a job's run folder is
+    a mount point, which cannot be removed."""
+    for entry in folder.iterdir():
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry)
+        else:
+            entry.unlink()
 
 
 def evaluate_job(checkpoint: str, seed: int, episodes: int = 10) -> dict[str, Any]:

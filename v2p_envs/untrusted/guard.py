@@ -31,10 +31,12 @@ _ALWAYS_REFUSED = frozenset({
     "socket.__new__", "socket.bind", "socket.connect", "socket.sendto", "socket.sendmsg",
     "ctypes.dlopen", "ctypes.dlsym", "ctypes.dlsym/handle", "ctypes.cdata", "os.startfile",
 })
-#: Events whose path arguments must lie in a writable folder (the indices of those arguments).
-_PATH_EVENTS = {"os.remove": (0,), "os.rmdir": (0,), "os.mkdir": (0,), "os.rename": (0, 1), "os.link": (0, 1),
-                "os.symlink": (1,), "os.truncate": (0,), "os.chmod": (0,), "os.chown": (0,), "os.utime": (0,),
-                "shutil.rmtree": (0,), "shutil.move": (0, 1), "shutil.copyfile": (1,), "os.mkfifo": (0,)}
+#: Events whose path arguments must lie in a writable folder: (index of the path, index of the
+#: directory descriptor it is relative to, if the event passes one) for each path argument.
+_PATH_EVENTS = {"os.remove": ((0, 1),), "os.rmdir": ((0, 1),), "os.mkdir": ((0, 2),), "shutil.rmtree": ((0, 1),),
+                "os.rename": ((0, 2), (1, 3)), "os.link": ((0, 2), (1, 3)), "os.symlink": ((1, 2),),
+                "os.truncate": ((0, None),), "os.chmod": ((0, 2),), "os.chown": ((0, 3),), "os.utime": ((0, 3),),
+                "shutil.move": ((0, None), (1, None)), "shutil.copyfile": ((1, None),), "os.mkfifo": ((0, 2),)}
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
 _installed = False
 
@@ -70,12 +72,15 @@ def _seccomp() -> None:
 def _make_hook(writable: list[str]):
     own_pid = os.getpid()
 
-    def inside(path) -> bool:
+    def inside(path, dir_fd=None) -> bool:
         if isinstance(path, int):
             return True  # an already open descriptor
         try:
-            real = os.path.realpath(os.fsdecode(path))
-        except (TypeError, ValueError):
+            path = os.fsdecode(path)
+            if isinstance(dir_fd, int) and dir_fd >= 0 and not os.path.isabs(path):
+                path = os.path.join(os.readlink(f"/proc/self/fd/{dir_fd}"), path)  # shutil.rmtree's walk
+            real = os.path.realpath(path)
+        except (TypeError, ValueError, OSError):
             return False
         return any(real == root or real.startswith(root + os.sep) for root in writable)
 
@@ -95,8 +100,9 @@ def _make_hook(writable: list[str]):
             if args and str(args[0]) not in (":memory:", "") and not inside(args[0]):
                 raise SandboxRefusal(f"sandbox: sqlite3.connect({args[0]!r}) is refused (outside the writable folders)")
         elif event in _PATH_EVENTS:
-            for i in _PATH_EVENTS[event]:
-                if i < len(args) and not inside(args[i]):
+            for i, fd in _PATH_EVENTS[event]:
+                dir_fd = args[fd] if fd is not None and fd < len(args) else None
+                if i < len(args) and not inside(args[i], dir_fd):
                     raise SandboxRefusal(f"sandbox: {event} on {args[i]!r} is refused (outside the writable folders)")
 
     return hook
