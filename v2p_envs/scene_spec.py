@@ -21,8 +21,10 @@ __all__ = ["SceneSpecError", "ObjectSpec", "SceneSpec", "load_scene_spec", "POSE
 
 #: A pose is [x, y, z, qw, qx, qy, qz] (metres, unit quaternion, MuJoCo's w-first order).
 POSE_LENGTH = 7
-_IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
-_CLASS_NAME = re.compile(r"^[A-Z][A-Za-z0-9]*$")
+_IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*\Z")
+_CLASS_NAME = re.compile(r"^[A-Z][A-Za-z0-9]*\Z")  # \Z: "$" would let a trailing newline through
+_IDENTIFIER_EXPECTED = "expected a snake_case identifier (it prefixes state keys), got {!r}"
+_CLASS_NAME_EXPECTED = "expected a CamelCase Python class name, got {!r}"
 
 
 class SceneSpecError(V2PError, ValueError):
@@ -124,6 +126,19 @@ class SceneSpec:
         source = base / "scene.json" if self.source_dir is not None else "<scene>"
         return _inside_folder(relative, base, source, field_path, allow_absolute=True)
 
+    def check_names(self) -> None:
+        """Raise SceneSpecError unless the class name is CamelCase and each object name snake_case.
+
+        Loading checks this; code writers call it again because a scene built in code skips
+        loading, and these names are written into generated code as a class name and as state
+        keys (``states["<name>_pos"]``), where other text could become code."""
+        source = self.source_dir / "scene.json" if self.source_dir is not None else "<scene>"
+        if not _CLASS_NAME.match(self.task_class_name):
+            raise SceneSpecError(source, "task_class_name", _CLASS_NAME_EXPECTED.format(self.task_class_name))
+        for i, obj in enumerate(self.objects):
+            if not _IDENTIFIER.match(obj.name):
+                raise SceneSpecError(source, f"objects[{i}].name", _IDENTIFIER_EXPECTED.format(obj.name))
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "task_title": self.task_title,
@@ -152,8 +167,7 @@ class SceneSpec:
         title = r.string(data, "task_title")
         class_name = r.string(data, "task_class_name")
         if not _CLASS_NAME.match(class_name):
-            raise SceneSpecError(source, "task_class_name",
-                                 f"expected a CamelCase Python class name, got {class_name!r}")
+            raise SceneSpecError(source, "task_class_name", _CLASS_NAME_EXPECTED.format(class_name))
         description = r.string(data, "description")
         video = r.optional_string(data, "video_path")
         pose_frame = r.optional_string(data, "pose_frame") or "table"
@@ -237,7 +251,7 @@ class _Reader:
         p = f"{where}."
         name = self.string(raw, "name", p)
         if not _IDENTIFIER.match(name):
-            raise self.fail(f"{p}name", f"expected a snake_case identifier (it prefixes state keys), got {name!r}")
+            raise self.fail(f"{p}name", _IDENTIFIER_EXPECTED.format(name))
         size = self.vector(self.require(raw, "size", list, "a list of 3 positive numbers (metres)", p),
                            f"{p}size", 3, positive=True)
         mesh_path = self.string(raw, "mesh_path", p)

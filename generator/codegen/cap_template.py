@@ -14,6 +14,7 @@ from v2p_envs.scene_spec import SceneSpec
 from v2p_envs.untrusted.code_policy import check_source
 
 from .intent import TaskIntent, parse_intent
+from .template_writer import docstring_text
 
 __all__ = ["write_template_plan"]
 
@@ -154,8 +155,10 @@ _PLANS = {
 def write_template_plan(scene: SceneSpec, caption: str | None = None) -> tuple[str, TaskIntent]:
     """Policy code (a module with ``plan(robot)``) for the caption's verb family."""
     caption = (caption or scene.task_title).strip()
+    scene.check_names()  # object names are written into the plan as string literals' text
     intent = parse_intent(caption, scene)
-    params = {"x": intent.x, "y": intent.y or "", "caption": caption, "family": intent.family,
+    # the caption stands in the module's docstring, escaped so that no text can close it
+    params = {"x": intent.x, "y": intent.y or "", "caption": docstring_text(caption), "family": intent.family,
               "height": "0.10", "distance": "0.15", "dx": "0.0", "dy": "0.0"}
     if intent.family == "displace":
         params["dx"], params["dy"] = (repr(round(v, 4)) for v in intent.params["direction"])

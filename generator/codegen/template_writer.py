@@ -24,7 +24,7 @@ from .template_blocks import BLOCKS, INSIDE_RESETS, ROUND_WORDS
 from .template_helpers import HELPER_NEEDS, HELPERS
 
 __all__ = ["TemplateResult", "write_template_task", "without_poses", "video_path", "VideoPath",
-           "TEMPLATE_WRITER_VERSION"]
+           "TEMPLATE_WRITER_VERSION", "docstring_text"]
 
 #: Part of provenance: the writer's output changes only with this version.
 TEMPLATE_WRITER_VERSION = 2
@@ -75,6 +75,23 @@ ${reward}    action_penalty = 0.01 * torch.sum(actions[:, :6] ** 2, dim=-1)
 class TemplateResult:
     code: str
     intent: TaskIntent
+
+
+def docstring_text(text: str) -> str:
+    """``text`` as it may stand inside a ``\"\"\"`` docstring of generated code: backslashes and
+    double quotes escaped, characters that are not printable written as escapes (newlines,
+    NUL, line separators, lone surrogates). No caption can close the docstring and become
+    module-level code (a caption with ``\"\"\"`` once did, and passed its trial); the docstring's
+    value is ``text`` itself, and a caption of words is written as it is."""
+    out = []
+    for char in text:
+        if char in '\\"':
+            out.append("\\" + char)
+        elif char.isprintable():
+            out.append(char)
+        else:
+            out.append(repr(char)[1:-1])  # \n, \x00, \u2028, \ud800: escapes the string literal reads back
+    return "".join(out)
 
 
 def _number(value: float) -> str:
@@ -221,6 +238,7 @@ def write_template_task(scene: SceneSpec, caption: str | None = None) -> Templat
     """Task code for ``scene`` from its caption (default: the scene's title); raises
     ``IntentError`` listing the verbs it knows when it cannot."""
     caption = (caption or scene.task_title).strip()
+    scene.check_names()  # the class and object names become identifiers and keys in the code
     intent = parse_intent(caption, scene)
     block = BLOCKS[intent.family]
     params = _params(intent, scene)
@@ -255,8 +273,12 @@ def write_template_task(scene: SceneSpec, caption: str | None = None) -> Templat
     body = fill(block.reset) + fill(block.success) + reward
     helpers = _helpers(helper_names) + path_constant
     imports = ("import math\n\n" if "math." in body + helpers else "") + "import torch\n"
+    # Text reaches the code only escaped: in the docstring through docstring_text, as values
+    # through json.dumps (a JSON string is a Python string literal: quotes, backslashes and control
+    # characters escaped, non-ASCII as \uXXXX); names are checked identifiers.
+    title = scene.task_title[:1].upper() + scene.task_title[1:]
     code = _MODULE.substitute(
-        title=scene.task_title[:1].upper() + scene.task_title[1:], caption=caption, caption_repr=json.dumps(caption),
+        title=docstring_text(title), caption=docstring_text(caption), caption_repr=json.dumps(caption),
         randomization=fill(block.randomization), success_text=fill(block.success_text),
         reward_text=reward_text, family=intent.family, imports=imports, scene_info=_scene_info(scene),
         helpers=helpers, cls=scene.task_class_name, reset=fill(block.reset), observation=observation,
