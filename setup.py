@@ -43,6 +43,9 @@ setup(
         "rl-games==1.6.5",  # the paper's PPO trainer, the default of `v2p train`
         "tensorboard>=2.15",
         "matplotlib>=3.8",  # learning-curve and benchmark plots (PNG)
+        # leaderboard weights (policy.safetensors): every submission's policy loads them, and
+        # `v2p submit export` writes them; a pickle-free format (a pickle could run code when loaded)
+        "safetensors>=0.4",
         # the sandbox's seccomp filter (no fork, no exec) around untrusted code; with Debian's bubblewrap
         "pyseccomp>=0.1.2; sys_platform == 'linux'",
     ],
