@@ -77,6 +77,9 @@ def _code_policy_text() -> str:
         "`__import__` or any dunder name, except `super().__init__(context)` in your own `__init__(self, context)`",
         "- no private attributes (`x._y`), no file or network I/O, no `torch.load` / `save`, no `set_*` or "
         "`manual_seed` calls, no `global` statements",
+        "- use modules only through their attributes (`torch.nn.functional.relu(x)`, not `F = torch.nn.functional`), "
+        "never rebind an imported name (no parameter or variable called `np`, `torch`, `math`), and stay in the "
+        f"tensor-math modules ({', '.join(sorted(code_policy.ALLOWED_MODULES))})",
         "- objects can be moved only in `reset_objects_states`; the other methods read `states` (a copy)",
         "- every tensor you return has shape (N,): success boolean, reward and each component float",
     ])
