@@ -101,11 +101,8 @@ def run_python_child(args: list[str], limits: Limits, cwd: Path | None = None, e
     ``SandboxUnavailable`` when the host cannot isolate and the sandbox was not opted out of."""
     command = sandboxed_command([sys.executable, *args], sandbox, cwd)
     isolated = sandbox.isolated
-    if isolated:
-        child_env = child_environment({**dict(sandbox.env), **(env or {})})
-    else:
-        child_env = {**os.environ, **dict(sandbox.env), **(env or {})}
-        child_env.setdefault("OMP_NUM_THREADS", "1")
+    # its own environment even when opted out of the sandbox: the parent's secrets never reach it
+    child_env = child_environment({**dict(sandbox.env), **(env or {})})
     start = time.perf_counter()
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
                             cwd=cwd, env=child_env, start_new_session=True, preexec_fn=limit_preexec(limits))

@@ -164,7 +164,7 @@ def child_environment(extra: dict[str, str] | None = None) -> dict[str, str]:
     roots = sorted({str(p.parent) for p in _package_folders()})
     env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/tmp", "TMPDIR": "/tmp", "V2P_CACHE": "/tmp/v2p-cache",
            "PYTHONDONTWRITEBYTECODE": "1", "PYTHONNOUSERSITE": "1", "PYTHONPATH": os.pathsep.join(roots),
-           "OMP_NUM_THREADS": "1", "V2P_SANDBOXED": "1"}
+           "OMP_NUM_THREADS": "1"}
     env.update({k: os.environ[k] for k in _PASSED_VARIABLES if k in os.environ})
     env.update(extra or {})
     return env
